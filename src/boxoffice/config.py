@@ -1,0 +1,65 @@
+"""Settings from environment variables, in one place.
+
+| variable                  | meaning                                                     |
+|---------------------------|-------------------------------------------------------------|
+| BOXOFFICE_DATABASE_URL    | owner/admin URL; unset → embedded PostgreSQL in the home    |
+| BOXOFFICE_PIPELINE_URL    | URL for the ``boxoffice_pipeline`` role (default: derived)  |
+| BOXOFFICE_READER_URL      | URL for the ``boxoffice_reader`` role (default: derived)    |
+| BOXOFFICE_HOME            | working directory for local state (default ``.boxoffice``)  |
+| BOXOFFICE_PII_KEY         | secret for customer_key HMAC (default: generated in home)   |
+| BOXOFFICE_TENANT          | tenant of a dashboard server                                |
+| BOXOFFICE_REPORTS_DIR     | where run artifacts go (default ``reports``)                |
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str | None
+    pipeline_url: str | None
+    reader_url: str | None
+    tenant: str | None
+    reports_dir: Path
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+
+def settings() -> Settings:
+    """Read the settings from the environment (cheap; read at each call, never cached)."""
+    env = os.environ
+    home = Path(env.get("BOXOFFICE_HOME", ".boxoffice")).expanduser().absolute()
+    return Settings(
+        home=home,
+        database_url=env.get("BOXOFFICE_DATABASE_URL") or None,
+        pipeline_url=env.get("BOXOFFICE_PIPELINE_URL") or None,
+        reader_url=env.get("BOXOFFICE_READER_URL") or None,
+        tenant=env.get("BOXOFFICE_TENANT") or None,
+        reports_dir=Path(env.get("BOXOFFICE_REPORTS_DIR", "reports")).expanduser().absolute(),
+    )
+
+
+def pii_key() -> bytes:
+    """The HMAC key for pseudonymizing customers: ``BOXOFFICE_PII_KEY``, else a key generated
+    once into ``<home>/pii.key`` (mode 0600) so that keys stay stable across runs."""
+    if key := os.environ.get("BOXOFFICE_PII_KEY"):
+        return key.encode()
+    path = settings().home / "pii.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()

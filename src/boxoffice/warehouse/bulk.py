@@ -1,0 +1,121 @@
+"""Bulk movement between PostgreSQL and polars — never row by row.
+
+- :func:`copy_frame` streams a DataFrame into a table with ``COPY ... FROM STDIN (FORMAT csv)``
+  inside the caller's transaction (so a failed load leaves nothing behind);
+- :func:`read_frame` reads a query through ADBC (Arrow end to end), the fastest path measured
+  in STACK-NOTES.md, scoped to a role and a tenant.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Sequence
+
+import polars as pl
+import pyarrow as pa
+import sqlalchemy as sa
+from psycopg import sql
+from sqlalchemy.engine import Connection
+
+from boxoffice.warehouse.engine import Role, WarehouseError, database_url, libpq_url, parse_tenant
+
+COPY_CHUNK_ROWS = 100_000
+
+
+def _qualified(table: sa.Table | str) -> tuple[sql.Composable, list[str] | None]:
+    if isinstance(table, sa.Table):
+        return sql.Identifier(table.schema, table.name) if table.schema else sql.Identifier(
+            table.name
+        ), [c.name for c in table.columns]
+    return sql.Identifier(*table.split(".")), None
+
+
+def copy_frame(conn: Connection, table: sa.Table | str, frame: pl.DataFrame) -> int:
+    """COPY ``frame`` into ``table`` (``schema.name`` or a :class:`~sqlalchemy.Table`) over
+    ``conn``'s transaction and return the number of rows written.
+
+    Columns are matched by name; a frame column the table lacks is an error, a table column the
+    frame lacks gets its default. Nulls are written as NULL, empty strings as empty strings.
+    """
+    target, known = _qualified(table)
+    if known is not None and (extra := sorted(set(frame.columns) - set(known))):
+        raise ValueError(f"{table}: no such column(s) {extra}")
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
+    statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(target, columns)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(statement) as copy:
+        for offset in range(0, frame.height, COPY_CHUNK_ROWS):
+            buf = io.BytesIO()
+            frame.slice(offset, COPY_CHUNK_ROWS).write_csv(
+                buf, include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.6f%z"
+            )
+            copy.write(buf.getbuffer())
+    return frame.height
+
+
+def read_frame(
+    query: str,
+    params: Sequence[object] | None = None,
+    *,
+    role: Role = "pipeline",
+    tenant: str | uuid.UUID | None = None,
+) -> pl.DataFrame:
+    """Run ``query`` (positional parameters ``$1, $2, ...``) and return a polars DataFrame.
+
+    As ``role`` and, when given, scoped to ``tenant`` (set with a bound ``set_config`` before the
+    query runs). ``uuid`` columns arrive as canonical strings, ``numeric`` as Float64,
+    ``json``/``jsonb`` as strings.
+    """
+    import adbc_driver_postgresql.dbapi as adbc
+
+    url = libpq_url(database_url(role))
+    try:
+        conn = adbc.connect(url)
+    except Exception as exc:  # ADBC raises its own OperationalError family
+        raise WarehouseError(f"cannot connect as {role}: {str(exc).splitlines()[0]}") from exc
+    with conn, conn.cursor() as cur:
+        if tenant is not None:
+            cur.execute(
+                "select set_config('app.tenant_id', $1, false)",
+                parameters=[str(parse_tenant(tenant))],
+            )
+            cur.fetchall()
+        cur.execute(query, parameters=list(params) if params is not None else None)
+        table = cur.fetch_arrow_table()
+    return _to_polars(table)
+
+
+def _to_polars(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table.cast(_plain_schema(table.schema)))
+    fixes = [
+        _uuid_text(pl.col(f.name)) if _pg_type(f) == "uuid" else pl.col(f.name).cast(pl.Float64)
+        for f in table.schema
+        if _pg_type(f) in ("uuid", "numeric")
+    ]
+    return frame.with_columns(fixes) if fixes else frame
+
+
+def _pg_type(field: pa.Field) -> str | None:
+    meta = field.metadata or {}
+    value = meta.get(b"POSTGRESQL:type")
+    return value.decode() if value else None
+
+
+def _plain_schema(schema: pa.Schema) -> pa.Schema:
+    """Replace Arrow extension types polars does not know by their plain storage."""
+    fields = []
+    for f in schema:
+        pg = _pg_type(f)
+        if pg == "uuid":
+            f = f.with_type(pa.binary(16))
+        elif pg == "numeric" or pg in ("json", "jsonb"):
+            f = f.with_type(pa.string())
+        fields.append(f)
+    return pa.schema(fields)
+
+
+def _uuid_text(col: pl.Expr) -> pl.Expr:
+    hexed = col.bin.encode("hex")
+    parts = [hexed.str.slice(a, b - a) for a, b in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))]
+    return pl.concat_str(parts, separator="-")

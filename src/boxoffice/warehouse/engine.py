@@ -1,0 +1,135 @@
+"""Connections: one URL per role, pooled engines, and tenant-scoped sessions.
+
+Three roles talk to the warehouse:
+
+- ``owner`` — whoever ``BOXOFFICE_DATABASE_URL`` names (the embedded superuser by default): runs
+  migrations and loads the ``source`` schema;
+- ``pipeline`` — ``boxoffice_pipeline``: reads ``source``, writes ``raw`` and ``analytics``;
+- ``reader`` — ``boxoffice_reader``: reads ``analytics`` (dashboards, BI tools).
+
+Neither ``boxoffice_pipeline`` nor ``boxoffice_reader`` bypasses row-level security, so each of
+their sessions sees exactly one tenant: the one set with :func:`set_tenant`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+from boxoffice import config
+from boxoffice.warehouse import embedded
+
+Role = Literal["owner", "pipeline", "reader"]
+ROLE_NAMES: dict[str, str] = {"pipeline": "boxoffice_pipeline", "reader": "boxoffice_reader"}
+CONNECT_TIMEOUT_S = 5
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse is unreachable or misconfigured; the message says what and where."""
+
+
+def _sqlalchemy_url(url: str) -> URL:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername != "postgresql+psycopg":
+        raise WarehouseError(
+            f"unsupported database URL scheme {parsed.drivername!r}: use postgresql://"
+        )
+    return parsed
+
+
+def owner_url() -> URL:
+    """The owner's URL: ``BOXOFFICE_DATABASE_URL``, else the embedded server (started on demand)."""
+    s = config.settings()
+    if s.database_url:
+        return _sqlalchemy_url(s.database_url)
+    try:
+        return _sqlalchemy_url(embedded.ensure_running(s.pgdata))
+    except embedded.EmbeddedError as exc:
+        raise WarehouseError(str(exc)) from exc
+
+
+def database_url(role: Role = "owner") -> URL:
+    """URL for ``role``: an explicit ``BOXOFFICE_<ROLE>_URL``, else the owner's URL with the role's
+    user name and no password (what the embedded server's local trust authentication accepts)."""
+    if role == "owner":
+        return owner_url()
+    if role not in ROLE_NAMES:
+        raise ValueError(f"unknown role {role!r}; expected one of owner, pipeline, reader")
+    s = config.settings()
+    explicit = s.pipeline_url if role == "pipeline" else s.reader_url
+    if explicit:
+        return _sqlalchemy_url(explicit)
+    return owner_url().set(username=ROLE_NAMES[role], password=None)
+
+
+def libpq_url(url: URL) -> str:
+    """A plain ``postgresql://`` URL for libpq clients (psql, ADBC, BI tools)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@cache
+def _engine(url: str) -> Engine:
+    eng = sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "boxoffice"},
+    )
+
+    @sa.event.listens_for(eng, "reset")
+    def _forget_tenant(dbapi_conn, record, reset_state):  # never hand a tenant to the next user
+        if not reset_state.terminate_only:
+            with dbapi_conn.cursor() as cur:
+                cur.execute("select set_config('app.tenant_id', '', false)")
+
+    return eng
+
+
+def engine(role: Role = "owner") -> Engine:
+    return _engine(database_url(role).render_as_string(hide_password=False))
+
+
+def parse_tenant(tenant: str | uuid.UUID) -> uuid.UUID:
+    try:
+        return tenant if isinstance(tenant, uuid.UUID) else uuid.UUID(str(tenant))
+    except ValueError:
+        raise ValueError(f"tenant must be a UUID, got {tenant!r}") from None
+
+
+def set_tenant(conn: Connection, tenant: str | uuid.UUID | None) -> None:
+    """Scope the session to one tenant (``app.tenant_id``, read by every RLS policy).
+
+    The value is a bound parameter of ``set_config`` — never formatted into SQL. ``None`` clears
+    it, after which RLS shows no tenant rows at all (fail closed).
+    """
+    value = "" if tenant is None else str(parse_tenant(tenant))
+    conn.execute(sa.select(sa.func.set_config("app.tenant_id", value, False)))
+
+
+@contextmanager
+def connect(role: Role = "owner", tenant: str | uuid.UUID | None = None) -> Iterator[Connection]:
+    """A connection in one transaction, committed on success and rolled back on any error;
+    scoped to ``tenant`` when given."""
+    eng = engine(role)
+    try:
+        conn = eng.connect()
+    except sa.exc.OperationalError as exc:
+        raise WarehouseError(
+            f"cannot connect to {eng.url!r} as {role}: {_first_line(exc)}"
+        ) from exc
+    with conn, conn.begin():
+        if tenant is not None:
+            set_tenant(conn, tenant)
+        yield conn
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

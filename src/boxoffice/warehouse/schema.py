@@ -1,0 +1,240 @@
+"""The warehouse's tables as SQLAlchemy Core metadata: the model Alembic migrations must match.
+
+Conventions (DESIGN.md §3): money in integer cents (``*_cents``), times as ``timestamptz`` in UTC,
+UUID identifiers, ``tenant_id`` on every tenant-owned row. Tenant-owned tables key on
+``(tenant_id, <id>)`` and reference each other through that pair, so a row can never point at
+another tenant's row, and the same index serves the RLS predicate and the lookup.
+
+``Table.info["freshness"]`` names the column whose maximum says how fresh a table is (doctor).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+SCHEMAS = ("source", "raw", "analytics")
+CHANNELS = ("web", "mobile", "box_office", "partner")
+TICKET_STATUSES = ("sold", "refunded", "scanned")
+TICKET_TYPES = ("standard", "premium", "vip", "concession")
+CATEGORIES = ("concert", "sports", "theatre", "comedy", "family")
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _uuid(name: str, **kw) -> sa.Column:
+    return sa.Column(name, UUID(as_uuid=True), nullable=False, **kw)
+
+
+def _tenant() -> sa.Column:
+    return _uuid("tenant_id")
+
+
+def _ts(name: str, nullable: bool = False) -> sa.Column:
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} in ({', '.join(repr(v) for v in values)})"
+
+
+# ------------------------------------------------------------------------------------- source
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    _uuid("tenant_id", primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    _ts("created_at"),
+    schema="source",
+    info={"freshness": "created_at"},
+)
+
+venues = sa.Table(
+    "venues",
+    metadata,
+    _tenant(),
+    _uuid("venue_id"),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("city", sa.Text, nullable=False),
+    sa.Column("timezone", sa.Text, nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "venue_id"),
+    sa.ForeignKeyConstraint(["tenant_id"], ["source.tenants.tenant_id"]),
+    sa.CheckConstraint("capacity > 0", name="capacity_positive"),
+    schema="source",
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    _tenant(),
+    _uuid("event_id"),
+    _uuid("venue_id"),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    _ts("on_sale_at"),
+    _ts("starts_at"),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("base_price_cents", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "event_id"),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "venue_id"], ["source.venues.tenant_id", "source.venues.venue_id"]
+    ),
+    sa.CheckConstraint(_in("category", CATEGORIES), name="category_known"),
+    sa.CheckConstraint("on_sale_at < starts_at", name="on_sale_before_start"),
+    sa.CheckConstraint("capacity > 0", name="capacity_positive"),
+    sa.CheckConstraint("base_price_cents >= 0", name="base_price_non_negative"),
+    schema="source",
+    info={"freshness": "on_sale_at"},
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    _tenant(),
+    _uuid("customer_id"),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("full_name", sa.Text, nullable=False),
+    _ts("created_at"),
+    sa.PrimaryKeyConstraint("tenant_id", "customer_id"),
+    sa.ForeignKeyConstraint(["tenant_id"], ["source.tenants.tenant_id"]),
+    schema="source",
+    info={"freshness": "created_at"},
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    _tenant(),
+    _uuid("order_id"),
+    _uuid("customer_id"),
+    sa.Column("channel", sa.Text, nullable=False),
+    _ts("created_at"),
+    sa.PrimaryKeyConstraint("tenant_id", "order_id"),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "customer_id"], ["source.customers.tenant_id", "source.customers.customer_id"]
+    ),
+    sa.CheckConstraint(_in("channel", CHANNELS), name="channel_known"),
+    sa.Index(None, "tenant_id", "customer_id", "created_at"),
+    schema="source",
+    info={"freshness": "created_at"},
+)
+
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    _tenant(),
+    _uuid("ticket_id"),
+    _uuid("order_id"),
+    _uuid("event_id"),
+    sa.Column("price_cents", sa.BigInteger, nullable=False),
+    sa.Column("fee_cents", sa.BigInteger, nullable=False),
+    sa.Column("ticket_type", sa.Text, nullable=False),
+    _ts("sold_at"),
+    sa.Column("status", sa.Text, nullable=False),
+    _ts("refunded_at", nullable=True),
+    _ts("scanned_at", nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "ticket_id"),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "order_id"], ["source.orders.tenant_id", "source.orders.order_id"]
+    ),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "event_id"], ["source.events.tenant_id", "source.events.event_id"]
+    ),
+    sa.CheckConstraint("price_cents >= 0 and fee_cents >= 0", name="money_non_negative"),
+    sa.CheckConstraint(_in("ticket_type", TICKET_TYPES), name="ticket_type_known"),
+    sa.CheckConstraint(_in("status", TICKET_STATUSES), name="status_known"),
+    sa.CheckConstraint(
+        "(status = 'refunded') = (refunded_at is not null) and refunded_at >= sold_at is not false",
+        name="refund_consistent",
+    ),
+    sa.CheckConstraint("(status = 'scanned') = (scanned_at is not null)", name="scan_consistent"),
+    sa.Index(None, "tenant_id", "event_id"),
+    sa.Index(None, "tenant_id", "sold_at"),
+    schema="source",
+    info={"freshness": "sold_at"},
+)
+
+campaign_touches = sa.Table(
+    "campaign_touches",
+    metadata,
+    _tenant(),
+    _uuid("touch_id"),
+    _uuid("customer_id"),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("campaign", sa.Text, nullable=False),
+    _ts("touched_at"),
+    sa.PrimaryKeyConstraint("tenant_id", "touch_id"),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "customer_id"], ["source.customers.tenant_id", "source.customers.customer_id"]
+    ),
+    sa.Index(None, "tenant_id", "customer_id", "touched_at"),
+    schema="source",
+    info={"freshness": "touched_at"},
+)
+
+# ---------------------------------------------------------------------------------------- raw
+ingest_batches = sa.Table(
+    "ingest_batches",
+    metadata,
+    _uuid("batch_id", primary_key=True),
+    sa.Column("input_name", sa.Text, nullable=False),
+    _ts("started_at"),
+    _ts("finished_at", nullable=True),
+    sa.Column("received", sa.BigInteger, nullable=False),
+    sa.Column("stored", sa.BigInteger, nullable=False),
+    sa.Column("duplicates", sa.BigInteger, nullable=False),
+    sa.Column("rejected", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("received = stored + duplicates + rejected", name="counts_add_up"),
+    schema="raw",
+    info={"freshness": "started_at"},
+)
+
+raw_events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("event_id", sa.Text, nullable=False),
+    _tenant(),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("schema_version", sa.Text, nullable=False),
+    _ts("occurred_at"),
+    _ts("received_at"),
+    sa.Column("session_id", sa.Text),
+    sa.Column("customer_key", sa.Text),
+    sa.Column("trace_id", sa.Text),
+    _uuid("batch_id"),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.PrimaryKeyConstraint("source", "event_id"),
+    sa.ForeignKeyConstraint(["batch_id"], ["raw.ingest_batches.batch_id"]),
+    sa.Index(None, "tenant_id", "occurred_at"),
+    schema="raw",
+    info={"freshness": "occurred_at"},
+)
+
+dead_letter = sa.Table(
+    "dead_letter",
+    metadata,
+    sa.Column("dead_letter_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    _uuid("batch_id"),
+    _ts("received_at"),
+    sa.Column("tenant_id", UUID(as_uuid=True)),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.ForeignKeyConstraint(["batch_id"], ["raw.ingest_batches.batch_id"]),
+    schema="raw",
+    info={"freshness": "received_at"},
+)
+
+
+def tenant_tables() -> list[sa.Table]:
+    """Every table that carries ``tenant_id`` — each must have RLS enabled and forced."""
+    return [t for t in metadata.sorted_tables if "tenant_id" in t.c]

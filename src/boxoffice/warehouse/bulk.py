@@ -116,6 +116,10 @@ def _plain_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def _uuid_text(col: pl.Expr) -> pl.Expr:
-    hexed = col.bin.encode("hex")
-    parts = [hexed.str.slice(a, b - a) for a, b in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))]
+    return dashed_uuid(col.bin.encode("hex"))
+
+
+def dashed_uuid(hex32: pl.Expr) -> pl.Expr:
+    """32 hex digits → the canonical 8-4-4-4-12 UUID text."""
+    parts = [hex32.str.slice(a, b - a) for a, b in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))]
     return pl.concat_str(parts, separator="-")

@@ -93,7 +93,6 @@ events = sa.Table(
     sa.CheckConstraint("capacity > 0", name="capacity_positive"),
     sa.CheckConstraint("base_price_cents >= 0", name="base_price_non_negative"),
     schema="source",
-    info={"freshness": "on_sale_at"},
 )
 
 customers = sa.Table(

@@ -1,0 +1,185 @@
+"""``boxoffice`` — the command line.
+
+Errors are one readable line on stderr and a non-zero exit: 1 for an unhealthy or failed
+operation, 2 for bad usage (click's convention).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from boxoffice import config
+
+
+def _fail(message: str, code: int = 1):
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func):
+    """Turn the errors a user can act on into one line and exit 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        import sqlalchemy as sa
+
+        from boxoffice.synth import NotMigratedError
+        from boxoffice.warehouse.engine import WarehouseError
+
+        try:
+            return func(*args, **kwargs)
+        except (WarehouseError, NotMigratedError) as exc:
+            _fail(str(exc))
+        except sa.exc.DBAPIError as exc:
+            _fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(package_name="boxoffice")
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
+def main(verbose: bool) -> None:
+    """boxoffice: analytics workbench for live-event ticketing."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
+
+
+# ------------------------------------------------------------------------------------ db
+@main.group()
+def db() -> None:
+    """The warehouse database: migrations, URL, embedded server."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@handle_errors
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the schemas, roles and row-level security."""
+    from boxoffice.warehouse import engine, migrate
+
+    with engine.connect("owner") as conn:
+        before = migrate.current(conn)
+        migrate.upgrade(conn, revision)
+        after = migrate.current(conn)
+    click.echo(f"database at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@handle_errors
+def db_downgrade(revision: str) -> None:
+    """Migrate down to REVISION ('base' removes every boxoffice schema and its data)."""
+    from boxoffice.warehouse import engine, migrate
+
+    with engine.connect("owner") as conn:
+        migrate.downgrade(conn, revision)
+        click.echo(f"database at {migrate.current(conn) or 'base'}")
+
+
+@db.command("url")
+@click.option("--role", type=click.Choice(["owner", "pipeline", "reader"]), default="owner")
+@handle_errors
+def db_url(role: str) -> None:
+    """Print the connection URL (for psql, BI tools); starts the embedded server if needed."""
+    from boxoffice.warehouse import engine
+
+    click.echo(engine.libpq_url(engine.database_url(role)))
+
+
+@db.command("stop")
+def db_stop() -> None:
+    """Stop the embedded server (it starts again on demand)."""
+    from boxoffice.warehouse import embedded
+
+    s = config.settings()
+    if not s.embedded:
+        _fail("BOXOFFICE_DATABASE_URL is set: the database is not embedded", 2)
+    click.echo("stopped" if embedded.stop(s.pgdata) else "not running")
+
+
+# -------------------------------------------------------------------------------- doctor
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output for probes.")
+def doctor(as_json: bool) -> None:
+    """Check the warehouse: reachable, migrated, secured, and how much data how fresh."""
+    from boxoffice.doctor import diagnose
+
+    report = diagnose()
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, default=str))
+    else:
+        _print_report(report)
+    sys.exit(0 if report.healthy else 1)
+
+
+def _print_report(report) -> None:
+    ok = click.style("ok  ", fg="green")
+    bad = click.style("FAIL", fg="red")
+    if report.latency_ms is not None:
+        click.echo(f"{ok} database   {report.url}")
+        click.echo(f"{ok} latency    {report.latency_ms:.2f} ms (median of 5 round trips)")
+        click.echo(f"{ok} server     PostgreSQL {report.server_version}")
+    if report.revision == report.head:
+        click.echo(f"{ok} migrations at head ({report.head})")
+    for name, info in report.schemas.items():
+        age = f"newest {_age(info['age_hours'])} old" if info["newest"] else "no data"
+        click.echo(f"{ok} {name:<10} {info['total_rows']:>12,} rows, {age}")
+    for note in report.notes:
+        click.echo(f"note {note}")
+    for problem in report.problems:
+        click.echo(f"{bad} {problem}")
+    click.echo("healthy" if report.healthy else "unhealthy")
+
+
+def _age(hours: float) -> str:
+    return f"{hours:.1f} h" if abs(hours) < 48 else f"{hours / 24:.0f} days"
+
+
+# --------------------------------------------------------------------------------- synth
+@main.command()
+@click.option(
+    "--scale",
+    type=click.Choice(["small", "medium", "large"]),
+    default="small",
+    show_default=True,
+    help="small ≈ 100k tickets, medium ≈ 1M, large ≈ 10M.",
+)
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=42, show_default=True)
+@click.option(
+    "--end",
+    "end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default="2026-10-31",
+    show_default=True,
+    help="Last day of sales history (events continue after it).",
+)
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the ground-truth manifest [default: <home>/synth/manifest.json].",
+)
+@handle_errors
+def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None) -> None:
+    """Generate a synthetic ticketing world and load it into the source schema (replacing it)."""
+    from boxoffice.synth import WorldSpec, build_world
+
+    spec = WorldSpec(scale=scale, seed=seed, end=end.date())
+    path = manifest or config.settings().home / "synth" / "manifest.json"
+    click.echo(f"generating the {scale} world (seed {seed}, {spec.start} … {spec.end})", err=True)
+    result = build_world(spec, path, progress=lambda msg: click.echo(f"  {msg}", err=True))
+    rows = result["rows"]
+    click.echo(
+        f"loaded {rows['tickets']:,} tickets, {rows['orders']:,} orders, "
+        f"{rows['customers']:,} customers, {rows['events']:,} events in {len(result['tenants'])} "
+        f"tenants ({result['seconds']} s); ground truth in {path}"
+    )

@@ -29,6 +29,7 @@ def handle_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        import psycopg
         import sqlalchemy as sa
 
         from boxoffice.synth import NotMigratedError
@@ -40,6 +41,8 @@ def handle_errors(func):
             _fail(str(exc))
         except sa.exc.DBAPIError as exc:
             _fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
+        except psycopg.Error as exc:  # raised by COPY, which runs on the driver connection
+            _fail(f"database error: {str(exc).strip().splitlines()[0]}")
 
     return wrapper
 

@@ -175,6 +175,7 @@ HOURLY = np.array(
         0.8,
     ]
 )
+EVENTS_PER_TENANT = 360
 FUTURE_DAYS = 150  # events are scheduled up to this far past the end of the history
 MAX_TICKETS_PER_ORDER = 8
 REFUND_RATE = 0.03
@@ -231,12 +232,19 @@ def generate_tenant(spec: WorldSpec, index: int) -> TenantWorld:
     # 2. venues and events, scheduled where the demand will be
     n_venues = sizes.venues_per_tenant
     venue_tz = [tz_names[i % len(tz_names)] for i in range(n_venues)]
-    venue_cap = np.clip(rng.lognormal(np.log(1800), 0.7, n_venues), 250, 20_000).astype(np.int64)
     typical_price = np.dot(CATEGORY_SHARE, CATEGORY_PRICE_CENTS) * TICKET_TYPE_PRICE[tier].mean()
     expected_tickets = np.clip(spend / typical_price, 1, MAX_TICKETS_PER_ORDER).sum()
     start_weight = _event_start_weights(day, spec.history_days, n_days)
     budget = expected_tickets / 0.62 * start_weight.sum() / start_weight[: spec.history_days].sum()
-    n_events, ev_venue, ev_cap = _schedule_capacity(rng, venue_cap, budget)
+    # a fixed number of events per tenant, venues sized to seat the budget: enough overlap for
+    # booking curves to show (a purchase chooses among the events on sale that day)
+    n_events = int(EVENTS_PER_TENANT * start_weight.sum() / start_weight[: spec.history_days].sum())
+    ev_venue = rng.integers(0, n_venues, n_events)
+    ev_share = rng.uniform(0.6, 1.0, n_events)  # of the venue's seats used by the event
+    venue_size = rng.lognormal(0, 0.5, n_venues)
+    venue_cap = np.maximum(venue_size * budget / (venue_size[ev_venue] * ev_share).sum(), 150)
+    venue_cap = venue_cap.astype(np.int64)
+    ev_cap = np.maximum((venue_cap[ev_venue] * ev_share).astype(np.int64), 1)
     ev_start_day = rng.choice(n_days, n_events, p=start_weight / start_weight.sum())
     ev_on_sale_day = ev_start_day - 21 - rng.exponential(45, n_events).astype(int)
     ev_on_sale_day = np.maximum(ev_on_sale_day, -90)
@@ -430,7 +438,7 @@ class _Sales:
     """Allocate each day's purchases to events on sale, honouring capacity and moving prices."""
 
     PRICE_TESTS = np.array([0.85, 0.93, 1.0, 1.07, 1.15])
-    BOOKING_DAYS = 21.0
+    BOOKING_DAYS = 12.0
 
     def __init__(self, rng, on_sale, start, cap, base, pop, elast, spend, tier):
         self.rng, self.on_sale, self.start, self.cap = rng, on_sale, start, cap
@@ -465,13 +473,13 @@ class _Sales:
 
     def _allocate(self, d: int, purchases: np.ndarray, out: _SaleResult) -> np.ndarray:
         rng, sold = self.rng, out.sold
-        active = np.flatnonzero((self.on_sale <= d) & (self.start > d) & (sold < self.cap))
+        active = np.flatnonzero((self.on_sale < d) & (self.start > d) & (sold < self.cap))
         if active.size == 0:
             return purchases[:0]
         mult = self.price_multiplier(active, d, sold)
         days_left = (self.start[active] - d).astype(float)
-        burst = np.where(d - self.on_sale[active] < 3, 0.25, 0.0)
-        w = self.pop[active] * (np.exp(-days_left / self.BOOKING_DAYS) + burst + 0.02)
+        burst = np.where(d - self.on_sale[active] <= 3, 0.06, 0.0)
+        w = self.pop[active] * (np.exp(-days_left / self.BOOKING_DAYS) + burst + 0.01)
         w *= mult ** self.exponent[active]
         pick = rng.choice(active.size, purchases.size, p=w / w.sum())
         ev = active[pick]
@@ -519,15 +527,6 @@ def _event_start_weights(purchase_day: np.ndarray, history_days: int, n_days: in
     future = np.full(n_days - history_days, rate[-60:-14].mean())
     lead = 25
     return np.concatenate([np.zeros(lead), rate, future])[:n_days] + 1e-9
-
-
-def _schedule_capacity(rng, venue_cap: np.ndarray, target: float):
-    """Draw events (venue, capacity) until their seats cover ``target`` tickets."""
-    guess = int(target / venue_cap.mean() * 1.5) + 10
-    venue = rng.integers(0, venue_cap.size, guess)
-    cap = (venue_cap[venue] * rng.uniform(0.6, 1.0, guess)).astype(np.int64)
-    n = int(np.searchsorted(np.cumsum(cap), target)) + 1
-    return n, venue[:n], cap[:n]
 
 
 def _start_seconds(day: np.ndarray, cat: np.ndarray, start: dt.date) -> np.ndarray:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from typing import Literal
 
 import sqlalchemy as sa
@@ -75,9 +74,13 @@ def libpq_url(url: URL) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@cache
+_ENGINES: dict[str, Engine] = {}
+
+
 def _engine(url: str) -> Engine:
-    eng = sa.create_engine(
+    if url in _ENGINES:
+        return _ENGINES[url]
+    eng = _ENGINES[url] = sa.create_engine(
         url,
         pool_pre_ping=True,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "boxoffice"},
@@ -85,9 +88,11 @@ def _engine(url: str) -> Engine:
 
     @sa.event.listens_for(eng, "reset")
     def _forget_tenant(dbapi_conn, record, reset_state):  # never hand a tenant to the next user
-        if not reset_state.terminate_only:
+        if not reset_state.terminate_only:  # settings are transactional: commit the reset
+            dbapi_conn.rollback()
             with dbapi_conn.cursor() as cur:
                 cur.execute("select set_config('app.tenant_id', '', false)")
+            dbapi_conn.commit()
 
     return eng
 
@@ -133,3 +138,10 @@ def connect(role: Role = "owner", tenant: str | uuid.UUID | None = None) -> Iter
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (before dropping a database, or after a fork)."""
+    for eng in list(_ENGINES.values()):
+        eng.dispose()
+    _ENGINES.clear()

@@ -1,0 +1,146 @@
+"""`boxoffice doctor` tells the truth in both directions."""
+
+import json
+import socket
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from boxoffice.cli import main
+from boxoffice.warehouse import engine, migrate
+
+
+def doctor(*args: str):
+    return CliRunner().invoke(main, ["doctor", *args], catch_exceptions=False)
+
+
+def test_healthy_world_exits_0_with_measured_numbers(world):
+    result = doctor("--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["healthy"] is True and report["problems"] == []
+    assert report["migration"] == {"current": migrate.head(), "head": migrate.head()}
+    assert report["server_version"].startswith("18")
+    assert 0 < report["latency_ms"] < 1000
+    with engine.connect() as conn:
+        tickets = conn.execute(sa.text("select count(*) from source.tickets")).scalar_one()
+        newest = conn.execute(
+            sa.text(
+                "select greatest((select max(sold_at) from source.tickets),"
+                " (select max(created_at) from source.orders),"
+                " (select max(created_at) from source.customers),"
+                " (select max(created_at) from source.tenants),"
+                " (select max(touched_at) from source.campaign_touches))"
+            )
+        ).scalar_one()
+    source = report["schemas"]["source"]
+    assert source["rows"]["tickets"] == tickets == world["manifest"]["rows"]["tickets"]
+    assert source["newest"] == newest.isoformat()
+    assert (
+        report["schemas"]["raw"]["total_rows"] == 0 and report["schemas"]["raw"]["newest"] is None
+    )
+
+
+def test_human_output_has_one_line_per_check(world):
+    result = doctor()
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[-1] == "healthy"
+    assert any(line.startswith("ok   migrations at head") for line in lines)
+    assert any("source" in line and "rows" in line for line in lines)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_closed_port_is_unhealthy_within_5_seconds(home, monkeypatch):
+    monkeypatch.setenv(
+        "BOXOFFICE_DATABASE_URL", f"postgresql://boxoffice@127.0.0.1:{_free_port()}/boxoffice"
+    )
+    started = time.monotonic()
+    result = doctor()
+    assert time.monotonic() - started < 5
+    assert result.exit_code == 1
+    assert "FAIL database unreachable" in result.output and "Connection refused" in result.output
+    assert result.output.splitlines()[-1] == "unhealthy"
+
+
+def test_a_server_that_never_answers_hits_the_connect_timeout(home, monkeypatch):
+    """A port that accepts TCP and then stays silent: doctor gives up after the 5 s timeout."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    port = listener.getsockname()[1]
+    monkeypatch.setenv(
+        "BOXOFFICE_DATABASE_URL", f"postgresql://boxoffice@127.0.0.1:{port}/boxoffice"
+    )
+    try:
+        started = time.monotonic()
+        result = doctor("--json")
+        elapsed = time.monotonic() - started
+    finally:
+        listener.close()
+    assert result.exit_code == 1
+    assert "timeout" in json.loads(result.output)["problems"][0]
+    assert engine.CONNECT_TIMEOUT_S - 0.5 < elapsed < 2 * engine.CONNECT_TIMEOUT_S
+
+
+def test_empty_database_is_unhealthy_until_migrated(empty_db):
+    result = doctor()
+    assert result.exit_code == 1
+    assert "database has no boxoffice migrations" in result.output
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    assert doctor().exit_code == 0
+
+
+def test_migrations_behind_head_are_unhealthy(migrated_db):
+    with engine.connect() as conn:
+        conn.execute(sa.text("update alembic_version set version_num = 'old0'"))
+    report = json.loads(doctor("--json").output)
+    assert report["healthy"] is False
+    assert report["problems"] == [
+        f"migrations at old0, code expects {migrate.head()}: run `boxoffice db upgrade`"
+    ]
+
+
+def test_rls_switched_off_is_unhealthy(migrated_db):
+    with engine.connect() as conn:
+        conn.execute(sa.text("alter table source.orders no force row level security"))
+    result = doctor()
+    assert result.exit_code == 1
+    assert "FAIL source.orders: row-level security is not enabled and forced" in result.output
+
+
+def test_a_role_that_bypasses_rls_is_unhealthy(migrated_db):
+    with engine.connect() as conn:
+        conn.execute(sa.text("alter role boxoffice_reader bypassrls"))
+    try:
+        result = doctor()
+        assert result.exit_code == 1
+        assert "FAIL role boxoffice_reader bypasses row-level security" in result.output
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text("alter role boxoffice_reader nobypassrls"))
+
+
+def test_no_embedded_database_yet_is_unhealthy_and_creates_nothing(home, monkeypatch):
+    monkeypatch.delenv("BOXOFFICE_DATABASE_URL", raising=False)
+    result = doctor()
+    assert result.exit_code == 1
+    assert f"no embedded database in {home / 'pgdata'}" in result.output
+    assert not (home / "pgdata").exists()
+
+
+@pytest.mark.parametrize("url", ["mysql://x@localhost/db", "sqlite:///x.db"])
+def test_unsupported_url_is_a_clear_problem(home, monkeypatch, url):
+    monkeypatch.setenv("BOXOFFICE_DATABASE_URL", url)
+    report = json.loads(doctor("--json").output)
+    assert report["problems"][0].startswith("database unreachable: unsupported database URL scheme")

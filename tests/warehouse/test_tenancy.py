@@ -1,0 +1,190 @@
+"""Tenant isolation by row-level security, tested as the non-bypassing roles themselves."""
+
+import uuid
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from boxoffice.warehouse import engine, schema
+from tests.conftest import build_small_world
+
+TENANT_TABLES = [f"{t.schema}.{t.name}" for t in schema.tenant_tables()]
+SOURCE_TABLES = [
+    f"{t.schema}.{t.name}" for t in schema.metadata.sorted_tables if t.schema == "source"
+]
+
+
+@pytest.fixture(scope="module")
+def two_tenants(make_database, tmp_path_factory):
+    """Own world (raw rows are added for both tenants): returns (url, tenant A, tenant B)."""
+    world = build_small_world(make_database(), tmp_path_factory.mktemp("w") / "m.json", seed=5)
+    a, b = (t["tenant_id"] for t in world["manifest"]["tenants"])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BOXOFFICE_DATABASE_URL", world["url"])
+        with engine.connect("owner") as conn:
+            batch = uuid.uuid4()
+            conn.execute(
+                sa.text(
+                    "insert into raw.ingest_batches values (:b, 'test', now(), now(), 4, 4, 0, 0)"
+                ),
+                {"b": batch},
+            )
+            for tenant in (a, b):
+                for i in range(2):
+                    conn.execute(
+                        sa.text("insert into raw.events (source, event_id, tenant_id, type, schema_version, occurred_at,"
+                                " received_at, batch_id, payload) values ('test', :id, :t, 'page_view', 'v1', now(), now(), :b, '{}')"),
+                        {"id": f"{tenant}-{i}", "t": tenant, "b": batch},
+                    )  # fmt: skip
+                conn.execute(
+                    sa.text("insert into raw.dead_letter (batch_id, received_at, tenant_id, reason, payload)"
+                            " values (:b, now(), :t, 'test', '{}')"),
+                    {"b": batch, "t": tenant},
+                )  # fmt: skip
+    return world["url"], a, b
+
+
+@pytest.fixture
+def db(two_tenants, monkeypatch, home):
+    url, a, b = two_tenants
+    monkeypatch.setenv("BOXOFFICE_DATABASE_URL", url)
+    return a, b
+
+
+def _counts(conn, table: str, a: str, b: str) -> tuple[int, int, int]:
+    row = conn.execute(
+        sa.text(f"select count(*) filter (where tenant_id = :a), count(*) filter (where tenant_id = :b),"
+                f" count(*) from {table}"),
+        {"a": a, "b": b},
+    ).one()  # fmt: skip
+    return tuple(row)
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+def test_pipeline_role_sees_only_its_tenant(db, table):
+    a, b = db
+    with engine.connect("owner") as conn:  # the superuser owner sees both: the ground truth
+        own_a, own_b, _ = _counts(conn, table, a, b)
+    assert own_a > 0 and own_b > 0
+    with engine.connect("pipeline", tenant=a) as conn:
+        assert _counts(conn, table, a, b) == (own_a, 0, own_a)
+    with engine.connect("pipeline", tenant=b) as conn:
+        assert _counts(conn, table, a, b) == (0, own_b, own_b)
+
+
+@pytest.mark.parametrize("table", TENANT_TABLES)
+def test_no_tenant_or_empty_tenant_sees_nothing(db, table):
+    with engine.connect("pipeline") as conn:
+        assert conn.execute(sa.text(f"select count(*) from {table}")).scalar_one() == 0
+        conn.execute(sa.text("select set_config('app.tenant_id', '', false)"))
+        assert conn.execute(sa.text(f"select count(*) from {table}")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("role", ["pipeline", "reader"])
+def test_malformed_tenant_mid_session_errors_instead_of_widening_access(db, role):
+    a, b = db
+    table = "source.tickets" if role == "pipeline" else "raw.events"
+    with engine.engine(role).connect() as conn:
+        engine.set_tenant(conn, a)
+        if role == "reader":
+            with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+                conn.execute(sa.text(f"select count(*) from {table}"))
+            return
+        assert (
+            conn.execute(
+                sa.text(f"select count(*) from {table} where tenant_id = :b"), {"b": b}
+            ).scalar_one()
+            == 0
+        )
+        for hostile in ["not-a-uuid", "' or true --", f"{b}' or '1'='1", "*"]:
+            conn.execute(sa.select(sa.func.set_config("app.tenant_id", hostile, False)))
+            with pytest.raises(sa.exc.DataError, match="invalid input syntax for type uuid"):
+                conn.execute(sa.text(f"select count(*) from {table}"))
+            conn.rollback()
+
+
+@pytest.mark.parametrize("table", SOURCE_TABLES)
+def test_reader_cannot_read_source_where_the_pii_lives(db, table):
+    a, _ = db
+    with (
+        engine.connect("reader", tenant=a) as conn,
+        pytest.raises(sa.exc.ProgrammingError, match="permission denied"),
+    ):
+        conn.execute(sa.text(f"select count(*) from {table}"))
+
+
+def test_pipeline_cannot_write_rows_of_another_tenant(db):
+    a, b = db
+    with engine.connect("pipeline", tenant=a) as conn:
+        batch = conn.execute(sa.text("select batch_id from raw.events limit 1")).scalar_one()
+        with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
+            conn.execute(
+                sa.text("insert into raw.events (source, event_id, tenant_id, type, schema_version, occurred_at,"
+                        " received_at, batch_id, payload) values ('x', 'y', :b, 't', 'v1', now(), now(), :batch, '{}')"),
+                {"b": b, "batch": batch},
+            )  # fmt: skip
+
+
+def test_pipeline_cannot_modify_source(db):
+    a, _ = db
+    with (
+        engine.connect("pipeline", tenant=a) as conn,
+        pytest.raises(sa.exc.ProgrammingError, match="permission denied"),
+    ):
+        conn.execute(sa.text("delete from source.tickets"))
+
+
+def test_pooled_connection_forgets_its_tenant(db):
+    a, _ = db
+    eng = engine.engine("pipeline")
+    with engine.connect("pipeline", tenant=a) as conn:
+        assert conn.execute(sa.text("select count(*) from source.orders")).scalar_one() > 0
+        pid = conn.execute(sa.text("select pg_backend_pid()")).scalar_one()
+    assert eng.pool.checkedin() >= 1
+    with engine.connect("pipeline") as conn:
+        assert conn.execute(sa.text("select pg_backend_pid()")).scalar_one() == pid  # same session
+        assert conn.execute(sa.text("select count(*) from source.orders")).scalar_one() == 0
+
+
+def test_set_tenant_rejects_a_non_uuid_before_it_reaches_sql(db):
+    with (
+        engine.connect("pipeline") as conn,
+        pytest.raises(ValueError, match="tenant must be a UUID"),
+    ):
+        engine.set_tenant(conn, "abc' or true")
+
+
+def test_reader_reads_analytics_tables_created_later_through_default_privileges(db):
+    a, b = db
+    with engine.connect("owner") as conn:
+        conn.execute(sa.text("create table analytics.t_probe (tenant_id uuid not null, x int)"))
+        conn.execute(sa.text("alter table analytics.t_probe enable row level security"))
+        conn.execute(sa.text("alter table analytics.t_probe force row level security"))
+        conn.execute(sa.text("create policy p on analytics.t_probe using (tenant_id = "
+                             "nullif(current_setting('app.tenant_id', true), '')::uuid)"))  # fmt: skip
+        conn.execute(
+            sa.text("insert into analytics.t_probe values (:a, 1), (:b, 2)"), {"a": a, "b": b}
+        )
+    try:
+        with engine.connect("reader", tenant=b) as conn:
+            assert conn.execute(
+                sa.text("select array_agg(x) from analytics.t_probe")
+            ).scalar_one() == [2]
+    finally:
+        with engine.connect("owner") as conn:
+            conn.execute(sa.text("drop table analytics.t_probe"))
+
+
+def test_a_psycopg_client_gets_the_same_isolation(db):
+    """BI tools connect with plain libpq URLs; RLS holds for them too."""
+    a, b = db
+    url = engine.libpq_url(engine.database_url("pipeline"))
+    with psycopg.connect(url) as conn:
+        conn.execute("select set_config('app.tenant_id', %s, false)", [a])
+        assert (
+            conn.execute(
+                "select count(*) from source.customers where tenant_id = %s", [b]
+            ).fetchone()[0]
+            == 0
+        )

@@ -31,18 +31,23 @@ def _qualified(table: sa.Table | str) -> tuple[sql.Composable, list[str] | None]
     return sql.Identifier(*table.split(".")), None
 
 
-def copy_frame(conn: Connection, table: sa.Table | str, frame: pl.DataFrame) -> int:
+def copy_frame(
+    conn: Connection, table: sa.Table | str, frame: pl.DataFrame, *, freeze: bool = False
+) -> int:
     """COPY ``frame`` into ``table`` (``schema.name`` or a :class:`~sqlalchemy.Table`) over
     ``conn``'s transaction and return the number of rows written.
 
     Columns are matched by name; a frame column the table lacks is an error, a table column the
     frame lacks gets its default. Nulls are written as NULL, empty strings as empty strings.
+    ``freeze`` writes rows already frozen (no later vacuum work); PostgreSQL allows it only when
+    the table was created or truncated in the same transaction.
     """
     target, known = _qualified(table)
     if known is not None and (extra := sorted(set(frame.columns) - set(known))):
         raise ValueError(f"{table}: no such column(s) {extra}")
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
-    statement = sql.SQL("copy {} ({}) from stdin (format csv)").format(target, columns)
+    options = sql.SQL("format csv, freeze" if freeze else "format csv")
+    statement = sql.SQL("copy {} ({}) from stdin ({})").format(target, columns, options)
     raw = conn.connection.driver_connection
     with raw.cursor() as cur, cur.copy(statement) as copy:
         for offset in range(0, frame.height, COPY_CHUNK_ROWS):

@@ -30,9 +30,19 @@ class NotMigratedError(RuntimeError):
     pass
 
 
-def build_world(spec: WorldSpec, manifest_path: Path, progress: Progress | None = None) -> dict:
+def build_world(
+    spec: WorldSpec,
+    manifest_path: Path,
+    progress: Progress | None = None,
+    *,
+    defer_constraints: bool = True,
+) -> dict:
     """Generate ``spec``'s world, replace ``source`` with it, and write the manifest (JSON) and
-    the per-customer latent truth (Parquet, beside the manifest). Returns the manifest."""
+    the per-customer latent truth (Parquet, beside the manifest). Returns the manifest.
+
+    ``defer_constraints=False`` loads with foreign keys and indexes in place (the slower way,
+    kept as the benchmark's peer: ``bench/synth_load.py``).
+    """
     say = progress or (lambda _msg: None)
     manifest_path = Path(manifest_path)
     truth_path = manifest_path.with_name(manifest_path.stem + ".customers.parquet")
@@ -48,7 +58,7 @@ def build_world(spec: WorldSpec, manifest_path: Path, progress: Progress | None 
             )
         names = ", ".join(f"{t.schema}.{t.name}" for t in SOURCE_TABLES)
         conn.execute(sa.text(f"truncate {names}"))
-        restore = _drop_foreign_keys_and_secondary_indexes(conn)
+        restore = _drop_foreign_keys_and_secondary_indexes(conn) if defer_constraints else []
         for index in range(spec.sizes.tenants):
             t0 = time.perf_counter()
             world = generate_tenant(spec, index)

@@ -92,18 +92,29 @@ def main() -> None:
         ours_write_s, peer_write_s = best(ours_write), best(peer_write)
 
     results = {
-        f"read {READ_ROWS:,} rows": {"boxoffice read_frame (ADBC)": ours_read,
-                                     "peer pl.read_database (SQLAlchemy)": peer_read_s},
-        f"write {WRITE_ROWS:,} rows": {"boxoffice copy_frame (COPY)": ours_write_s,
-                                       "peer write_database (SQLAlchemy)": peer_write_s},
-    }  # fmt: skip
+        f"read {READ_ROWS:,} rows": {
+            "boxoffice read_frame (ADBC)": ours_read,
+            "peer pl.read_database (SQLAlchemy)": peer_read_s,
+        },
+        f"write {WRITE_ROWS:,} rows": {
+            "boxoffice copy_frame (COPY)": ours_write_s,
+            "peer write_database (SQLAlchemy)": peer_write_s,
+        },
+    }
     for case, timings in results.items():
         (ours_name, ours), (peer_name, peer) = timings.items()
-        print(f"{case:<20} {ours_name:<36} {ours:7.2f} s | {peer_name:<36} {peer:7.2f} s"
-              f" | {peer / ours:5.1f}× faster")  # fmt: skip
+        print(
+            f"{case:<20} {ours_name:<36} {ours:7.2f} s | {peer_name:<36} {peer:7.2f} s"
+            f" | {peer / ours:5.1f}× faster"
+        )
     RESULTS.mkdir(exist_ok=True)
-    record = {"benchmark": "io", "date": dt.date.today().isoformat(), "cpus": os.cpu_count(),
-              "best_of": REPEAT, "seconds": results}  # fmt: skip
+    record = {
+        "benchmark": "io",
+        "date": dt.date.today().isoformat(),
+        "cpus": os.cpu_count(),
+        "best_of": REPEAT,
+        "seconds": results,
+    }
     (RESULTS / "io.json").write_text(json.dumps(record, indent=2) + "\n")
 
 

@@ -6,7 +6,6 @@
 | BOXOFFICE_PIPELINE_URL    | URL for the ``boxoffice_pipeline`` role (default: derived)  |
 | BOXOFFICE_READER_URL      | URL for the ``boxoffice_reader`` role (default: derived)    |
 | BOXOFFICE_HOME            | working directory for local state (default ``.boxoffice``)  |
-| BOXOFFICE_PII_KEY         | secret for customer_key HMAC (default: generated in home)   |
 | BOXOFFICE_TENANT          | tenant of a dashboard server                                |
 | BOXOFFICE_REPORTS_DIR     | where run artifacts go (default ``reports``)                |
 """
@@ -14,7 +13,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,17 +47,3 @@ def settings() -> Settings:
         tenant=env.get("BOXOFFICE_TENANT") or None,
         reports_dir=Path(env.get("BOXOFFICE_REPORTS_DIR", "reports")).expanduser().absolute(),
     )
-
-
-def pii_key() -> bytes:
-    """The HMAC key for pseudonymizing customers: ``BOXOFFICE_PII_KEY``, else a key generated
-    once into ``<home>/pii.key`` (mode 0600) so that keys stay stable across runs."""
-    if key := os.environ.get("BOXOFFICE_PII_KEY"):
-        return key.encode()
-    path = settings().home / "pii.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()

@@ -84,11 +84,15 @@ def test_scale_small_is_about_100k_tickets(world):
 
 
 def test_tickets_never_exceed_event_capacity_and_some_events_sell_out(world):
-    over = scalar("select count(*) from (select e.event_id from source.events e join source.tickets t"
-                  " using (tenant_id, event_id) group by e.event_id, e.capacity having count(*) > e.capacity) x")  # fmt: skip
+    over = scalar(
+        "select count(*) from (select e.event_id from source.events e join source.tickets t"
+        " using (tenant_id, event_id) group by e.event_id, e.capacity having count(*) > e.capacity) x"
+    )
     assert over == 0
-    sold_out = scalar("select count(*) from (select e.event_id from source.events e join source.tickets t"
-                      " using (tenant_id, event_id) group by e.event_id, e.capacity having count(*) = e.capacity) x")  # fmt: skip
+    sold_out = scalar(
+        "select count(*) from (select e.event_id from source.events e join source.tickets t"
+        " using (tenant_id, event_id) group by e.event_id, e.capacity having count(*) = e.capacity) x"
+    )
     assert sold_out >= 5
 
 
@@ -123,19 +127,28 @@ def test_no_data_after_the_end_of_the_history(world):
 
 
 def test_no_shows_exist_for_past_events_and_future_events_are_on_sale(world):
-    no_shows = scalar("select count(*) from source.tickets t join source.events e using (tenant_id, event_id)"
-                      " where e.starts_at < '2026-10-01' and t.status = 'sold'")  # fmt: skip
+    no_shows = scalar(
+        "select count(*) from source.tickets t join source.events e using (tenant_id, event_id)"
+        " where e.starts_at < '2026-10-01' and t.status = 'sold'"
+    )
     assert no_shows > 0
-    upcoming = scalar("select count(distinct event_id) from source.events e join source.tickets t"
-                      " using (tenant_id, event_id) where e.starts_at > '2026-11-02'")  # fmt: skip
+    upcoming = scalar(
+        "select count(distinct event_id) from source.events e join source.tickets t"
+        " using (tenant_id, event_id) where e.starts_at > '2026-11-02'"
+    )
     assert upcoming >= 10
 
 
 def test_money_is_integer_cents_in_whole_50_cent_steps(world):
     with engine.connect() as conn:
-        types = dict(conn.execute(sa.text(
-            "select column_name, data_type from information_schema.columns"
-            " where table_schema = 'source' and column_name like '%\\_cents'")).all())  # fmt: skip
+        types = dict(
+            conn.execute(
+                sa.text(
+                    "select column_name, data_type from information_schema.columns"
+                    " where table_schema = 'source' and column_name like '%\\_cents'"
+                )
+            ).all()
+        )
     assert set(types.values()) == {"bigint"} and {
         "price_cents",
         "fee_cents",
@@ -147,38 +160,57 @@ def test_money_is_integer_cents_in_whole_50_cent_steps(world):
         )
         == 0
     )
-    assert scalar("select count(*) from source.tickets t join source.orders o using (tenant_id, order_id)"
-                  " where (o.channel = 'box_office') <> (t.fee_cents = 0)") == 0  # fmt: skip
+    assert (
+        scalar(
+            "select count(*) from source.tickets t join source.orders o using (tenant_id, order_id)"
+            " where (o.channel = 'box_office') <> (t.fee_cents = 0)"
+        )
+        == 0
+    )
 
 
 def test_prices_change_during_sales(world):
-    moved = scalar("select count(*) from (select event_id from source.tickets where ticket_type = 'standard'"
-                   " group by event_id having count(distinct price_cents) >= 3) x")  # fmt: skip
+    moved = scalar(
+        "select count(*) from (select event_id from source.tickets where ticket_type = 'standard'"
+        " group by event_id having count(distinct price_cents) >= 3) x"
+    )
     events = scalar("select count(*) from source.events")
     assert moved / events > 0.5
 
 
 def test_booking_curves_accelerate_toward_the_event(world):
     last_week, fourth_week = (
-        scalar("select count(*) from source.tickets t join source.events e using (tenant_id, event_id)"
-               f" where e.starts_at - t.sold_at between interval '{lo} days' and interval '{hi} days'")
+        scalar(
+            "select count(*) from source.tickets t join source.events e using (tenant_id, event_id)"
+            f" where e.starts_at - t.sold_at between interval '{lo} days' and interval '{hi} days'"
+        )
         for lo, hi in ((0, 7), (21, 28))
-    )  # fmt: skip
+    )
     assert last_week > 2 * fourth_week
 
 
 def test_weekly_seasonality_in_local_time(world):
     with engine.connect() as conn:
-        n = dict(conn.execute(sa.text(
-            "select extract(isodow from t.sold_at at time zone v.timezone)::int, count(*)"
-            " from source.tickets t join source.events e using (tenant_id, event_id)"
-            " join source.venues v using (tenant_id, venue_id) group by 1")).all())  # fmt: skip
+        n = dict(
+            conn.execute(
+                sa.text(
+                    "select extract(isodow from t.sold_at at time zone v.timezone)::int, count(*)"
+                    " from source.tickets t join source.events e using (tenant_id, event_id)"
+                    " join source.venues v using (tenant_id, venue_id) group by 1"
+                )
+            ).all()
+        )
     assert n[2] > n[7] * 1.15 and n[5] > n[7] * 1.15  # Tuesday and Friday beat Sunday
 
 
 def test_venue_timezones_are_real_iana_zones(world):
-    assert scalar("select count(*) from source.venues v where not exists"
-                  " (select from pg_timezone_names z where z.name = v.timezone)") == 0  # fmt: skip
+    assert (
+        scalar(
+            "select count(*) from source.venues v where not exists"
+            " (select from pg_timezone_names z where z.name = v.timezone)"
+        )
+        == 0
+    )
     assert scalar("select count(distinct timezone) from source.venues") >= 3
 
 
@@ -199,8 +231,13 @@ def test_manifest_holds_the_ground_truth(world):
     assert customers.height == manifest["rows"]["customers"]
     ids = {t["tenant_id"] for t in manifest["tenants"]}
     assert set(customers["tenant_id"].unique()) == ids
-    assert scalar("select count(*) from source.customers where customer_id = any(cast(:ids as uuid[]))",
-                  ids=customers["customer_id"].head(100).to_list()) == 100  # fmt: skip
+    assert (
+        scalar(
+            "select count(*) from source.customers where customer_id = any(cast(:ids as uuid[]))",
+            ids=customers["customer_id"].head(100).to_list(),
+        )
+        == 100
+    )
 
 
 def test_bgnbd_purchases_follow_the_truth(world):

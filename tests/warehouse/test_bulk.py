@@ -15,23 +15,33 @@ UTC = dt.UTC
 @pytest.fixture
 def table(empty_db):
     with engine.connect() as conn:
-        conn.execute(sa.text("create table public.probe (id uuid primary key, at timestamptz,"
-                             " label text, cents bigint check (cents >= 0), ok boolean)"))  # fmt: skip
+        conn.execute(
+            sa.text(
+                "create table public.probe (id uuid primary key, at timestamptz,"
+                " label text, cents bigint check (cents >= 0), ok boolean)"
+            )
+        )
     return "public.probe"
 
 
 def test_copy_then_read_round_trips_awkward_values(table):
     frame = pl.DataFrame(
         {
-            "id": ["a0eebc999c0b4ef8bb6d6bb9bd380a11", "b1eebc99-9c0b-4ef8-bb6d-6bb9bd380a12",
-                   "c2eebc999c0b4ef8bb6d6bb9bd380a13"],
-            "at": [dt.datetime(2026, 3, 29, 1, 30, 0, 123456, tzinfo=UTC), None,
-                   dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC)],
+            "id": [
+                "a0eebc999c0b4ef8bb6d6bb9bd380a11",
+                "b1eebc99-9c0b-4ef8-bb6d-6bb9bd380a12",
+                "c2eebc999c0b4ef8bb6d6bb9bd380a13",
+            ],
+            "at": [
+                dt.datetime(2026, 3, 29, 1, 30, 0, 123456, tzinfo=UTC),
+                None,
+                dt.datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC),
+            ],
             "label": ['comma, "quote"\nnewline', "", None],
             "cents": [0, 12_345_678_901, None],
             "ok": [True, False, None],
         }
-    )  # fmt: skip
+    )
     with engine.connect() as conn:
         assert bulk.copy_frame(conn, table, frame) == 3
     out = bulk.read_frame(f"select * from {table} order by id", role="owner")

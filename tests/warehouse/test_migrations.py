@@ -8,8 +8,10 @@ from boxoffice.warehouse import engine, migrate, schema, tenancy
 
 
 def _schemas(conn) -> set[str]:
-    rows = conn.execute(sa.text("select nspname from pg_namespace where nspname = any(:s)"),
-                        {"s": list(schema.SCHEMAS)})  # fmt: skip
+    rows = conn.execute(
+        sa.text("select nspname from pg_namespace where nspname = any(:s)"),
+        {"s": list(schema.SCHEMAS)},
+    )
     return {r[0] for r in rows}
 
 

@@ -33,15 +33,19 @@ def two_tenants(make_database, tmp_path_factory):
             for tenant in (a, b):
                 for i in range(2):
                     conn.execute(
-                        sa.text("insert into raw.events (source, event_id, tenant_id, type, schema_version, occurred_at,"
-                                " received_at, batch_id, payload) values ('test', :id, :t, 'page_view', 'v1', now(), now(), :b, '{}')"),
+                        sa.text(
+                            "insert into raw.events (source, event_id, tenant_id, type, schema_version, occurred_at,"
+                            " received_at, batch_id, payload) values ('test', :id, :t, 'page_view', 'v1', now(), now(), :b, '{}')"
+                        ),
                         {"id": f"{tenant}-{i}", "t": tenant, "b": batch},
-                    )  # fmt: skip
+                    )
                 conn.execute(
-                    sa.text("insert into raw.dead_letter (batch_id, received_at, tenant_id, reason, payload)"
-                            " values (:b, now(), :t, 'test', '{}')"),
+                    sa.text(
+                        "insert into raw.dead_letter (batch_id, received_at, tenant_id, reason, payload)"
+                        " values (:b, now(), :t, 'test', '{}')"
+                    ),
                     {"b": batch, "t": tenant},
-                )  # fmt: skip
+                )
     return world["url"], a, b
 
 
@@ -54,10 +58,12 @@ def db(two_tenants, monkeypatch, home):
 
 def _counts(conn, table: str, a: str, b: str) -> tuple[int, int, int]:
     row = conn.execute(
-        sa.text(f"select count(*) filter (where tenant_id = :a), count(*) filter (where tenant_id = :b),"
-                f" count(*) from {table}"),
+        sa.text(
+            f"select count(*) filter (where tenant_id = :a), count(*) filter (where tenant_id = :b),"
+            f" count(*) from {table}"
+        ),
         {"a": a, "b": b},
-    ).one()  # fmt: skip
+    ).one()
     return tuple(row)
 
 
@@ -120,10 +126,12 @@ def test_pipeline_cannot_write_rows_of_another_tenant(db):
         batch = conn.execute(sa.text("select batch_id from raw.events limit 1")).scalar_one()
         with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
             conn.execute(
-                sa.text("insert into raw.events (source, event_id, tenant_id, type, schema_version, occurred_at,"
-                        " received_at, batch_id, payload) values ('x', 'y', :b, 't', 'v1', now(), now(), :batch, '{}')"),
+                sa.text(
+                    "insert into raw.events (source, event_id, tenant_id, type, schema_version, occurred_at,"
+                    " received_at, batch_id, payload) values ('x', 'y', :b, 't', 'v1', now(), now(), :batch, '{}')"
+                ),
                 {"b": b, "batch": batch},
-            )  # fmt: skip
+            )
 
 
 def test_pipeline_cannot_modify_source(db):
@@ -161,8 +169,12 @@ def test_reader_reads_analytics_tables_created_later_through_default_privileges(
         conn.execute(sa.text("create table analytics.t_probe (tenant_id uuid not null, x int)"))
         conn.execute(sa.text("alter table analytics.t_probe enable row level security"))
         conn.execute(sa.text("alter table analytics.t_probe force row level security"))
-        conn.execute(sa.text("create policy p on analytics.t_probe using (tenant_id = "
-                             "nullif(current_setting('app.tenant_id', true), '')::uuid)"))  # fmt: skip
+        conn.execute(
+            sa.text(
+                "create policy p on analytics.t_probe using (tenant_id = "
+                "nullif(current_setting('app.tenant_id', true), '')::uuid)"
+            )
+        )
         conn.execute(
             sa.text("insert into analytics.t_probe values (:a, 1), (:b, 2)"), {"a": a, "b": b}
         )

@@ -432,9 +432,15 @@ def _assemble(rng, spec, index, clock, purchases: _Purchases, events: _Events, s
         "refunded_tickets": int((tickets["status"] == "refunded").sum()),
         "campaign_touches": touches.height,
     }
-    tables = {"tenants": tenants, "venues": venues, "events": event_frame,
-              "customers": customers, "orders": orders, "tickets": tickets,
-              "campaign_touches": touches}  # fmt: skip
+    tables = {
+        "tenants": tenants,
+        "venues": venues,
+        "events": event_frame,
+        "customers": customers,
+        "orders": orders,
+        "tickets": tickets,
+        "campaign_touches": touches,
+    }
     return TenantWorld(tenant_id=tenant_id, tables=tables, truth=truth, stats=stats)
 
 
@@ -563,6 +569,9 @@ def _segment_cumsum(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 
 def _run_lengths(sorted_keys: np.ndarray) -> np.ndarray:
+    """Lengths of the runs of equal keys in a sorted array."""
+    if sorted_keys.size == 0:
+        return np.zeros(0, dtype=np.int64)
     edges = np.flatnonzero(np.diff(sorted_keys)) + 1
     return np.diff(np.concatenate([[0], edges, [sorted_keys.size]]))
 

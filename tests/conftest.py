@@ -28,6 +28,17 @@ WORLD_SEED = 11
 WORLD_END = dt.date(2026, 10, 31)
 
 
+TEST_PII_KEY = "test-only-pii-key"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fixed_pii_key() -> Iterator[None]:
+    """Customer keys must not depend on which test's home generated a key first."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BOXOFFICE_PII_KEY", TEST_PII_KEY)
+        yield
+
+
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
     """Owner URL of a maintenance database on the test server."""

@@ -32,12 +32,13 @@ def handle_errors(func):
         import psycopg
         import sqlalchemy as sa
 
+        from boxoffice.pipeline.runner import PipelineError
         from boxoffice.synth import NotMigratedError
         from boxoffice.warehouse.engine import WarehouseError
 
         try:
             return func(*args, **kwargs)
-        except (WarehouseError, NotMigratedError) as exc:
+        except (WarehouseError, NotMigratedError, PipelineError) as exc:
             _fail(str(exc))
         except sa.exc.DBAPIError as exc:
             _fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
@@ -186,3 +187,21 @@ def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None) -> Non
         f"{rows['customers']:,} customers, {rows['events']:,} events in {len(result['tenants'])} "
         f"tenants ({result['seconds']} s); ground truth in {path}"
     )
+
+
+# ----------------------------------------------------------------------------------- run
+@main.command()
+@click.option("--as-of", "as_of", required=True, help="Run date (YYYY-MM-DD), local to each venue.")
+@click.option("--tenant", default=None, help="Only this tenant (UUID) [default: every tenant].")
+@click.option("--force", is_flag=True, help="Rebuild every task even if it is up to date.")
+@handle_errors
+def run(as_of: str, tenant: str | None, force: bool) -> None:
+    """Build the pipeline for one date and write reports/<DATE>/."""
+    from boxoffice.pipeline import runner
+
+    outcome = runner.run(as_of, tenant=tenant, force=force)
+    if outcome.ran:
+        click.echo(f"built {', '.join(outcome.ran)} for {outcome.as_of} in {outcome.seconds:.1f} s")
+    else:
+        click.echo(f"{outcome.as_of} is up to date ({outcome.seconds:.1f} s); --force rebuilds")
+    click.echo(f"report: {outcome.index}")

@@ -6,6 +6,7 @@
 | BOXOFFICE_PIPELINE_URL    | URL for the ``boxoffice_pipeline`` role (default: derived)  |
 | BOXOFFICE_READER_URL      | URL for the ``boxoffice_reader`` role (default: derived)    |
 | BOXOFFICE_HOME            | working directory for local state (default ``.boxoffice``)  |
+| BOXOFFICE_PII_KEY         | secret of customer_key (default: generated into the home)   |
 | BOXOFFICE_TENANT          | tenant of a dashboard server                                |
 | BOXOFFICE_REPORTS_DIR     | where run artifacts go (default ``reports``)                |
 """
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,3 +49,21 @@ def settings() -> Settings:
         tenant=env.get("BOXOFFICE_TENANT") or None,
         reports_dir=Path(env.get("BOXOFFICE_REPORTS_DIR", "reports")).expanduser().absolute(),
     )
+
+
+def pii_key() -> bytes:
+    """The secret of ``customer_key``: ``BOXOFFICE_PII_KEY``, else a key generated once into
+    ``<home>/pii.key`` (mode 0600) and reused, so keys stay stable across runs (DESIGN.md §3:
+    a rotating salt would break every join over time)."""
+    if key := os.environ.get("BOXOFFICE_PII_KEY"):
+        return key.encode()
+    path = settings().home / "pii.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race: use its key
+            return path.read_text().strip().encode()
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()

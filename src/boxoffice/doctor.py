@@ -138,7 +138,8 @@ def _measure_data(conn, report: Report) -> None:
             count, *latest = conn.execute(sa.select(*columns).select_from(table)).one()
             rows[table.name] = count
             if latest and latest[0] is not None:
-                newest = max(newest, latest[0]) if newest else latest[0]
+                moment = _as_datetime(latest[0])
+                newest = max(newest, moment) if newest else moment
         report.schemas[schema_name] = {
             "rows": rows,
             "total_rows": sum(rows.values()),
@@ -147,3 +148,10 @@ def _measure_data(conn, report: Report) -> None:
         }
     if report.schemas.get("source", {}).get("total_rows") == 0:
         report.notes.append("source is empty: `boxoffice synth` generates a demo world")
+
+
+def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
+    """Dates (local days in analytics) count from the start of the day, in UTC."""
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.combine(value, dt.time(), dt.UTC)

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from boxoffice.cli import main
-from boxoffice.warehouse import embedded, engine
+from boxoffice.warehouse import embedded, engine, migrate
 
 
 def cli(*args: str):
@@ -22,12 +22,14 @@ def embedded_home(home, monkeypatch):
 
 
 def test_lifecycle_upgrade_url_stop_and_restart(embedded_home):
-    assert cli("db", "upgrade").output.startswith("database at 0001 (was empty)")
+    assert cli("db", "upgrade").output.startswith(f"database at {migrate.head()} (was empty)")
     assert (embedded_home / "pgdata" / "PG_VERSION").exists()
     url = cli("db", "url").output.strip()
     assert url.startswith("postgresql://postgres@/boxoffice?host=")
     with psycopg.connect(url) as conn:
-        assert conn.execute("select version_num from alembic_version").fetchone() == ("0001",)
+        assert conn.execute("select version_num from alembic_version").fetchone() == (
+            migrate.head(),
+        )
         assert conn.execute("show listen_addresses").fetchone() == ("",)  # socket only
     engine.dispose_all()
     assert cli("db", "stop").output.strip() == "stopped"
@@ -35,7 +37,7 @@ def test_lifecycle_upgrade_url_stop_and_restart(embedded_home):
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(url, connect_timeout=2)
     assert cli("doctor").exit_code == 0  # started again on demand …
-    assert cli("db", "upgrade").output.strip() == "database at 0001"  # … with its data
+    assert cli("db", "upgrade").output.strip() == f"database at {migrate.head()}"  # … with its data
 
 
 def test_reader_url_names_the_reader_role(embedded_home):

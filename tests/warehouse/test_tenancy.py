@@ -1,12 +1,14 @@
 """Tenant isolation by row-level security, tested as the non-bypassing roles themselves."""
 
+import datetime as dt
 import uuid
 
 import psycopg
 import pytest
 import sqlalchemy as sa
 
-from boxoffice.warehouse import engine, schema
+from boxoffice import metrics
+from boxoffice.warehouse import engine, replace_partitions, schema
 from tests.conftest import build_small_world
 
 TENANT_TABLES = [f"{t.schema}.{t.name}" for t in schema.tenant_tables()]
@@ -46,6 +48,9 @@ def two_tenants(make_database, tmp_path_factory):
                     ),
                     {"b": batch, "t": tenant},
                 )
+        replace_partitions(
+            metrics.sales.daily_queries(), as_of=dt.date(2026, 10, 31), tenants=[a, b]
+        )
     return world["url"], a, b
 
 
@@ -67,16 +72,30 @@ def _counts(conn, table: str, a: str, b: str) -> tuple[int, int, int]:
     return tuple(row)
 
 
-@pytest.mark.parametrize("table", TENANT_TABLES)
-def test_pipeline_role_sees_only_its_tenant(db, table):
+ROLE_TABLES = [("pipeline", t) for t in TENANT_TABLES] + [
+    ("reader", t) for t in TENANT_TABLES if t.startswith("analytics.")
+]
+
+
+@pytest.mark.parametrize(("role", "table"), ROLE_TABLES, ids=[f"{r}-{t}" for r, t in ROLE_TABLES])
+def test_each_role_sees_only_its_tenant(db, role, table):
     a, b = db
     with engine.connect("owner") as conn:  # the superuser owner sees both: the ground truth
         own_a, own_b, _ = _counts(conn, table, a, b)
     assert own_a > 0 and own_b > 0
-    with engine.connect("pipeline", tenant=a) as conn:
+    with engine.connect(role, tenant=a) as conn:
         assert _counts(conn, table, a, b) == (own_a, 0, own_a)
-    with engine.connect("pipeline", tenant=b) as conn:
+    with engine.connect(role, tenant=b) as conn:
         assert _counts(conn, table, a, b) == (0, own_b, own_b)
+
+
+def test_reader_cannot_read_the_cross_tenant_run_history(db):
+    a, _ = db
+    with (
+        engine.connect("reader", tenant=a) as conn,
+        pytest.raises(sa.exc.ProgrammingError, match="permission denied"),
+    ):
+        conn.execute(sa.text("select count(*) from analytics.pipeline_runs"))
 
 
 @pytest.mark.parametrize("table", TENANT_TABLES)

@@ -234,6 +234,82 @@ dead_letter = sa.Table(
 )
 
 
+# ---------------------------------------------------------------------------------- analytics
+sales_daily = sa.Table(
+    "sales_daily",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    _uuid("venue_id"),
+    sa.Column("local_date", sa.Date, nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("tickets_sold", sa.Integer, nullable=False),
+    sa.Column("gross_cents", sa.BigInteger, nullable=False),
+    sa.Column("fee_cents", sa.BigInteger, nullable=False),
+    sa.Column("refunded_tickets", sa.Integer, nullable=False),
+    sa.Column("refund_cents", sa.BigInteger, nullable=False),
+    sa.Column("net_cents", sa.BigInteger, nullable=False),
+    sa.Column("orders", sa.Integer, nullable=False),
+    sa.Column("customers", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "venue_id", "local_date", "channel"),
+    sa.CheckConstraint("net_cents = gross_cents - refund_cents", name="net_is_gross_less_refunds"),
+    sa.CheckConstraint("local_date <= as_of", name="no_future_days"),
+    schema="analytics",
+    info={"freshness": "local_date"},
+)
+
+customer_days = sa.Table(
+    "customer_days",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    _uuid("venue_id"),
+    sa.Column("local_date", sa.Date, nullable=False),
+    sa.Column("customer_key", sa.Text, nullable=False),
+    sa.Column("orders", sa.Integer, nullable=False),
+    sa.Column("tickets", sa.Integer, nullable=False),
+    sa.Column("gross_cents", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "venue_id", "local_date", "customer_key"),
+    schema="analytics",
+    info={"freshness": "local_date"},
+)
+
+venues_dim = sa.Table(
+    "venues",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    _uuid("venue_id"),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("city", sa.Text, nullable=False),
+    sa.Column("timezone", sa.Text, nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("tenant_name", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "venue_id"),
+    schema="analytics",
+)
+
+pipeline_runs = sa.Table(
+    "pipeline_runs",
+    metadata,
+    _uuid("run_id", primary_key=True),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("tenants", sa.Text, nullable=False),
+    sa.Column("trigger", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    _ts("started_at"),
+    _ts("finished_at", nullable=True),
+    sa.Column("error", sa.Text),
+    sa.Column("report_path", sa.Text),
+    sa.CheckConstraint(
+        _in("status", ("running", "succeeded", "failed", "skipped")), name="status_known"
+    ),
+    sa.Index(None, "as_of", "started_at"),
+    schema="analytics",
+    info={"freshness": "started_at"},
+)
+
+
 def tenant_tables() -> list[sa.Table]:
     """Every table that carries ``tenant_id`` — each must have RLS enabled and forced."""
     return [t for t in metadata.sorted_tables if "tenant_id" in t.c]

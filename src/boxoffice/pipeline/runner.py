@@ -1,0 +1,249 @@
+"""``boxoffice run --as-of DATE``: build the Ploomber DAG for one date and leave its artifacts.
+
+A run checks its parameters before anything is written (a date that is not a date, a date after
+the newest data, an unknown tenant: a clear error, nothing changed), takes the pipeline's
+PostgreSQL advisory lock (never two runs at once), records itself in ``analytics.pipeline_runs``,
+builds the DAG (Ploomber skips tasks whose notebook, parameters and upstream are unchanged, so
+re-running a date is a no-op unless forced), then writes ``reports/<as_of>/``: executed
+notebooks as ``.ipynb`` and ``.html``, ``index.html`` and ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import subprocess
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from boxoffice import __version__, config, warehouse
+from boxoffice.pipeline import context
+from boxoffice.reports import artifacts
+from boxoffice.warehouse import engine
+from boxoffice.warehouse.schema import customer_days, pipeline_runs, sales_daily, venues_dim
+
+PARTITIONED = [sales_daily, customer_days, venues_dim]
+LOCK_KEY = 0x626F786F6666  # "boxoff": the pipeline's advisory lock
+
+
+class PipelineError(RuntimeError):
+    """A run could not start or did not finish; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    as_of: dt.date
+    tenants: tuple[str, ...]
+    directory: Path
+    ran: tuple[str, ...]
+    skipped: tuple[str, ...]
+    seconds: float
+
+    @property
+    def index(self) -> Path:
+        return self.directory / "index.html"
+
+
+def project_dir() -> Path:
+    """Where ``pipeline.yaml`` lives: ``BOXOFFICE_PROJECT_DIR``, the working directory or a
+    parent of it, else the checkout this package was installed from."""
+    if explicit := os.environ.get("BOXOFFICE_PROJECT_DIR"):
+        return Path(explicit).absolute()
+    here = Path.cwd()
+    for candidate in (here, *here.parents, Path(__file__).resolve().parents[3]):
+        if (candidate / "pipeline.yaml").is_file():
+            return candidate
+    raise PipelineError("no pipeline.yaml here or above: run from the boxoffice project")
+
+
+def check(as_of: str | dt.date, tenant: str | None) -> context.RunContext:
+    """Validate a run's parameters against the warehouse, before anything is written."""
+    try:
+        day = context.parse_as_of(as_of)
+        newest = warehouse.newest_sale_date()
+        if newest is None:
+            raise PipelineError("source holds no sales yet: run `boxoffice synth` first")
+        if day > newest:
+            raise PipelineError(f"as_of {day} is after the newest sales data ({newest})")
+        everyone = set(context.parse_tenants(None))
+        tenants = context.parse_tenants(tenant) if tenant else tuple(sorted(everyone))
+    except context.RunParameterError as exc:
+        raise PipelineError(str(exc)) from None
+    if unknown := sorted(set(tenants) - everyone):
+        raise PipelineError(f"unknown tenant(s): {', '.join(unknown)}")
+    return context.RunContext(as_of=day, tenants=tenants)
+
+
+def run(
+    as_of: str | dt.date,
+    *,
+    tenant: str | None = None,
+    force: bool = False,
+    trigger: str = "cli",
+    progress: bool = True,
+) -> RunOutcome:
+    params = check(as_of, tenant)
+    directory = config.settings().reports_dir / params.as_of.isoformat()
+    started = time.perf_counter()
+    with exclusive_lock():
+        run_id = _record_start(params, trigger)
+        try:
+            report = _build(params, directory, force=force, progress=progress)
+        except Exception as exc:
+            message = _failure(exc, directory)
+            _record_finish(run_id, "failed", error=message)
+            raise PipelineError(message) from exc
+        ran = tuple(n for n, r in zip(report["name"], report["Ran?"], strict=True) if r)
+        skipped = tuple(n for n in report["name"] if n not in ran)
+        if ran or not (directory / "index.html").exists():
+            _write_artifacts(params, directory, report)
+        _record_finish(run_id, "succeeded" if ran else "skipped", report_path=directory)
+    return RunOutcome(
+        params.as_of,
+        params.tenants,
+        directory,
+        ran,
+        skipped,
+        round(time.perf_counter() - started, 2),
+    )
+
+
+@contextmanager
+def exclusive_lock() -> Iterator[None]:
+    """Hold the pipeline's session-level advisory lock, or fail at once if another run has it."""
+    with engine.engine("pipeline").connect() as conn:
+        got = conn.execute(sa.select(sa.func.pg_try_advisory_lock(LOCK_KEY))).scalar_one()
+        conn.commit()
+        if not got:
+            raise PipelineError("another boxoffice run is in progress (advisory lock held)")
+        try:
+            yield
+        finally:
+            conn.execute(sa.select(sa.func.pg_advisory_unlock(LOCK_KEY)))
+            conn.commit()
+
+
+def _build(params: context.RunContext, directory: Path, *, force: bool, progress: bool) -> dict:
+    os.environ["PLOOMBER_STATS_ENABLED"] = "false"
+    from ploomber.spec import DAGSpec
+
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    # Ploomber warns that notebooks do not use the `upstream` it injects: ours read the
+    # warehouse, and the upstream edge only orders the tasks
+    warnings.filterwarnings(
+        "ignore", message=r"(?s).*DAG render with warnings", category=UserWarning
+    )
+
+    env = {
+        "as_of": params.as_of.isoformat(),
+        "tenants": ",".join(params.tenants),
+        "reports_dir": str(directory.parent),
+    }
+    dag = DAGSpec(str(project_dir() / "pipeline.yaml"), env=env).to_dag()
+    return dag.build(force=force, show_progress=progress).to_dict()
+
+
+def _write_artifacts(params: context.RunContext, directory: Path, report: dict) -> None:
+    tasks = []
+    for name, ran, seconds in zip(
+        report["name"], report["Ran?"], report["Elapsed (s)"], strict=True
+    ):
+        artifacts.export_html(directory / f"{name}.ipynb")
+        tasks.append({"name": name, "status": "ran" if ran else "up to date", "seconds": seconds})
+    manifest = {
+        "as_of": params.as_of.isoformat(),
+        "tenants": list(params.tenants),
+        "parameters": {"as_of": params.as_of.isoformat(), "tenants": list(params.tenants)},
+        "code_version": code_version(),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "tasks": tasks,
+        "rows": row_counts(params),
+    }
+    artifacts.write_manifest(directory, manifest)
+    artifacts.write_index(directory, manifest)
+
+
+def row_counts(params: context.RunContext) -> dict[str, int]:
+    """Rows in each analytics table's partitions of this run (owner: across tenants)."""
+    counts = {}
+    with engine.connect("owner") as conn:
+        for table in PARTITIONED:
+            query = sa.select(sa.func.count()).where(
+                table.c.as_of == params.as_of,
+                table.c.tenant_id.in_([uuid.UUID(t) for t in params.tenants]),
+            )
+            counts[f"{table.schema}.{table.name}"] = conn.execute(query).scalar_one()
+    return counts
+
+
+def code_version() -> str:
+    """The package version and, in a git checkout, the commit (``.dirty`` with local edits)."""
+    try:
+        sha = _git("rev-parse", "--short", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.CalledProcessError, PipelineError):
+        return __version__
+    return f"{__version__}+{sha}" + (".dirty" if dirty else "")
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=project_dir(), capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def _record_start(params: context.RunContext, trigger: str) -> uuid.UUID:
+    run_id = uuid.uuid4()
+    with engine.connect("pipeline") as conn:
+        conn.execute(
+            pipeline_runs.insert().values(
+                run_id=run_id,
+                as_of=params.as_of,
+                tenants=",".join(params.tenants),
+                trigger=trigger,
+                status="running",
+                started_at=sa.func.now(),
+            )
+        )
+    return run_id
+
+
+def _record_finish(run_id, status: str, *, error: str | None = None, report_path=None) -> None:
+    with engine.connect("pipeline") as conn:
+        conn.execute(
+            pipeline_runs.update()
+            .where(pipeline_runs.c.run_id == run_id)
+            .values(
+                status=status,
+                finished_at=sa.func.now(),
+                error=error,
+                report_path=str(report_path) if report_path else None,
+            )
+        )
+
+
+def _failure(exc: Exception, directory: Path) -> str:
+    """One line: which task failed and why (the notebook's own exception, not Ploomber's
+    wrapper), and where its partly executed notebook is."""
+    text = str(exc)
+    raised = [
+        line
+        for line in text.splitlines()
+        if re.match(r"[\w.]*(Error|Exception)\b.*: ", line) and not line.startswith("ploomber.")
+    ]
+    reason = raised[-1] if raised else text.strip().splitlines()[-1] if text.strip() else repr(exc)
+    failed = re.search(r"Error building task \"([\w-]+)\"", text)
+    if not failed:
+        return f"the pipeline failed: {reason}"
+    name = failed.group(1)
+    return f"task {name} failed: {reason} (partly executed notebook: {directory / name}.ipynb)"

@@ -1,0 +1,29 @@
+"""The warehouse layer: the only place that talks to PostgreSQL."""
+
+from boxoffice.warehouse.bulk import copy_frame, read_frame
+from boxoffice.warehouse.engine import WarehouseError, connect, set_tenant
+from boxoffice.warehouse.partitions import PartitionQuery, replace_partitions
+from boxoffice.warehouse.reads import (
+    latest_as_of,
+    list_tenants,
+    newest_sale_date,
+    read_customer_days,
+    read_sales_daily,
+    read_venues,
+)
+
+__all__ = [
+    "PartitionQuery",
+    "WarehouseError",
+    "connect",
+    "copy_frame",
+    "latest_as_of",
+    "list_tenants",
+    "newest_sale_date",
+    "read_customer_days",
+    "read_frame",
+    "read_sales_daily",
+    "read_venues",
+    "replace_partitions",
+    "set_tenant",
+]

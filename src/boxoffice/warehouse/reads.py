@@ -1,0 +1,68 @@
+"""Reads of analytics partitions into polars, for reports (pipeline role) and dashboards (reader
+role). Every read is scoped to one tenant by RLS; the queries only pick the partition."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import polars as pl
+
+from boxoffice.warehouse.bulk import read_frame
+from boxoffice.warehouse.engine import Role
+
+Tenant = str | uuid.UUID
+
+
+def read_sales_daily(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
+    return read_frame(
+        "select * from analytics.sales_daily where as_of = $1"
+        " order by local_date, venue_id, channel",
+        [as_of],
+        role=role,
+        tenant=tenant,
+    )
+
+
+def read_customer_days(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
+    return read_frame(
+        "select venue_id, local_date, customer_key from analytics.customer_days where as_of = $1",
+        [as_of],
+        role=role,
+        tenant=tenant,
+    )
+
+
+def read_venues(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
+    return read_frame(
+        "select venue_id, name, city, timezone, capacity, tenant_name from analytics.venues"
+        " where as_of = $1 order by name",
+        [as_of],
+        role=role,
+        tenant=tenant,
+    )
+
+
+def latest_as_of(*, tenant: Tenant, role: Role = "reader") -> dt.date | None:
+    """The newest run date with sales aggregates for ``tenant``, or None before any run."""
+    frame = read_frame(
+        "select max(as_of) as as_of from analytics.sales_daily", role=role, tenant=tenant
+    )
+    return frame["as_of"][0]
+
+
+def list_tenants() -> pl.DataFrame:
+    """Every tenant (id, name), read as the owner: the one cross-tenant read, to know whom to
+    run the pipeline for."""
+    return read_frame("select tenant_id, name from source.tenants order by name", role="owner")
+
+
+def newest_sale_date() -> dt.date | None:
+    """The newest local sale date over all tenants (owner), the latest ``as_of`` with data."""
+    frame = read_frame(
+        "select max((t.sold_at at time zone v.timezone)::date) as day from source.tickets t"
+        " join source.events e using (tenant_id, event_id)"
+        " join source.venues v using (tenant_id, venue_id)",
+        role="owner",
+    )
+    return frame["day"][0]

@@ -1,0 +1,187 @@
+"""The whole DAG on the small world: smoke, independent checks, idempotency, bad input, locking."""
+
+import datetime as dt
+import json
+
+import nbformat
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from boxoffice.cli import main
+from boxoffice.pipeline import runner
+from boxoffice.warehouse import engine
+
+AS_OF = dt.date(2026, 10, 31)
+
+
+@pytest.fixture(scope="module")
+def built(small_world, tmp_path_factory):
+    """One real build of the whole pipeline for AS_OF on the small world."""
+    reports = tmp_path_factory.mktemp("reports")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BOXOFFICE_DATABASE_URL", small_world["url"])
+        mp.setenv("BOXOFFICE_REPORTS_DIR", str(reports))
+        mp.setenv("BOXOFFICE_HOME", str(tmp_path_factory.mktemp("home")))
+        outcome = runner.run(AS_OF, progress=False)
+    return {"outcome": outcome, "reports": reports, **small_world}
+
+
+@pytest.fixture
+def env(built, monkeypatch, home):
+    monkeypatch.setenv("BOXOFFICE_DATABASE_URL", built["url"])
+    monkeypatch.setenv("BOXOFFICE_REPORTS_DIR", str(built["reports"]))
+    return built
+
+
+def scalar(sql: str, **params):
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar_one()
+
+
+def partition_checksum() -> str:
+    return scalar(
+        "select md5(string_agg(x::text, '|' order by x::text)) from"
+        " (select * from analytics.sales_daily where as_of = :d"
+        "  union all select tenant_id, as_of, venue_id, local_date, customer_key, orders, tickets,"
+        "  gross_cents, 0, 0, 0, 0, 0 from analytics.customer_days where as_of = :d) x",
+        d=AS_OF,
+    )
+
+
+def test_the_whole_dag_builds_and_leaves_its_artifacts(env):
+    outcome = env["outcome"]
+    assert outcome.ran == ("sales-aggregates", "report") and outcome.skipped == ()
+    directory = env["reports"] / "2026-10-31"
+    for name in ("sales-aggregates", "report"):
+        outputs = [
+            o
+            for c in nbformat.read(directory / f"{name}.ipynb", 4).cells
+            for o in c.get("outputs", [])
+        ]
+        assert outputs and not [
+            o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"
+        ]
+        assert (directory / f"{name}.html").stat().st_size > 0
+    report = (directory / "report.html").read_text()
+    assert report.count('class="plotly-graph-div"') >= 6  # 3 figures × 2 tenants
+    assert "context.parse" not in report  # inputs hidden
+    manifest = json.loads((directory / "manifest.json").read_text())
+    assert manifest["as_of"] == "2026-10-31"
+    assert [t["name"] for t in manifest["tasks"]] == ["sales-aggregates", "report"]
+    assert manifest["rows"]["analytics.sales_daily"] == scalar(
+        "select count(*) from analytics.sales_daily where as_of = :d", d=AS_OF
+    )
+    assert sorted(manifest["tenants"]) == sorted(t["tenant_id"] for t in env["manifest"]["tenants"])
+    assert "report.html" in (directory / "index.html").read_text()
+    assert (
+        scalar("select status from analytics.pipeline_runs order by started_at limit 1")
+        == "succeeded"
+    )
+
+
+def test_aggregates_match_an_independent_computation_at_local_midnights(env):
+    """Bucket tickets by comparing instants with local midnights (not by converting each
+    timestamp), for hand-chosen venue days: the evening sale nearest local midnight in the
+    Los Angeles venue (that day and the next) and both 2026 US DST changes in New York."""
+    la = scalar(
+        "select t.sold_at from source.tickets t join source.events e using (tenant_id, event_id)"
+        " join source.venues v using (tenant_id, venue_id) where v.timezone = 'America/Los_Angeles'"
+        " order by abs(extract(epoch from (t.sold_at at time zone v.timezone)::time - time '23:59:59')) limit 1"
+    )
+    la_day = scalar(
+        "select (cast(:t as timestamptz) at time zone 'America/Los_Angeles')::date", t=la
+    )
+    cases = [
+        ("America/Los_Angeles", la_day),
+        ("America/Los_Angeles", la_day + dt.timedelta(days=1)),
+        ("America/New_York", dt.date(2026, 3, 8)),
+        ("America/New_York", dt.date(2026, 11, 1) - dt.timedelta(days=366)),  # 2025-11-01
+        ("America/New_York", dt.date(2025, 11, 2)),
+    ]
+    for tz, day in cases:
+        independent = scalar(
+            """
+            select coalesce(sum(t.price_cents), 0) from source.tickets t
+            join source.events e using (tenant_id, event_id)
+            join source.venues v using (tenant_id, venue_id)
+            where v.timezone = :tz
+              and t.sold_at >= (cast(:day as date)::timestamp at time zone :tz)
+              and t.sold_at < ((cast(:day as date) + 1)::timestamp at time zone :tz)
+            """,
+            tz=tz,
+            day=day,
+        )
+        aggregated = scalar(
+            "select coalesce(sum(s.gross_cents), 0) from analytics.sales_daily s join analytics.venues v"
+            " using (tenant_id, as_of, venue_id) where v.timezone = :tz and s.local_date = :day and s.as_of = :d",
+            tz=tz,
+            day=day,
+            d=AS_OF,
+        )
+        assert aggregated == independent, (tz, day)
+        assert independent > 0, (tz, day)
+
+
+def test_rerun_without_force_is_a_no_op_and_force_gives_identical_tables(env):
+    before = partition_checksum()
+    again = runner.run(AS_OF, progress=False)
+    assert again.ran == () and again.skipped == ("sales-aggregates", "report")
+    assert partition_checksum() == before
+    forced = runner.run(AS_OF, force=True, progress=False)
+    assert forced.ran == ("sales-aggregates", "report")
+    assert partition_checksum() == before
+    runs = scalar("select string_agg(status, ',' order by started_at) from analytics.pipeline_runs")
+    assert runs.endswith("succeeded,skipped,succeeded")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--as-of", "31/10/2026"], "as_of must be a date like 2026-10-31, got '31/10/2026'"),
+        (["--as-of", "2027-01-01"], "as_of 2027-01-01 is after the newest sales data (2026-10-31)"),
+        (["--as-of", "2026-10-31", "--tenant", "nope"], "tenant must be a UUID, got 'nope'"),
+        (
+            ["--as-of", "2026-10-31", "--tenant", "00000000-0000-4000-8000-000000000000"],
+            "unknown tenant(s)",
+        ),
+    ],
+    ids=["not-a-date", "after-the-data", "bad-tenant", "unknown-tenant"],
+)
+def test_bad_parameters_fail_clearly_and_write_nothing(env, tmp_path, monkeypatch, args, message):
+    monkeypatch.setenv("BOXOFFICE_REPORTS_DIR", str(tmp_path / "untouched"))
+    runs = scalar("select count(*) from analytics.pipeline_runs")
+    result = CliRunner().invoke(main, ["run", *args])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "untouched").exists()
+    assert scalar("select count(*) from analytics.pipeline_runs") == runs
+
+
+def test_a_second_run_while_one_holds_the_lock_is_refused(env):
+    with (
+        runner.exclusive_lock(),
+        pytest.raises(runner.PipelineError, match="another boxoffice run is in progress"),
+    ):
+        runner.run(AS_OF, progress=False)
+
+
+def test_a_failing_task_is_recorded_with_its_reason(env):
+    with engine.connect() as conn:
+        conn.execute(sa.text("revoke insert on analytics.sales_daily from boxoffice_pipeline"))
+    try:
+        with pytest.raises(
+            runner.PipelineError, match=r"task sales-aggregates failed: .*permission denied"
+        ):
+            runner.run(AS_OF, force=True, progress=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text("grant insert on analytics.sales_daily to boxoffice_pipeline"))
+    with engine.connect() as conn:
+        status, error = conn.execute(
+            sa.text(
+                "select status, error from analytics.pipeline_runs order by started_at desc limit 1"
+            )
+        ).one()
+    assert status == "failed" and "permission denied for table sales_daily" in error

@@ -205,3 +205,54 @@ def run(as_of: str, tenant: str | None, force: bool) -> None:
     else:
         click.echo(f"{outcome.as_of} is up to date ({outcome.seconds:.1f} s); --force rebuilds")
     click.echo(f"report: {outcome.index}")
+
+
+# ---------------------------------------------------------------------------- dashboards
+@main.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=8866, show_default=True)
+@click.option("--tenant", default=None, help="Tenant to show [default: BOXOFFICE_TENANT].")
+@click.option("--token", default=None, help="Access token [default: a new random one].")
+@click.option("--no-token", is_flag=True, help="Serve without a token (trusted machines only).")
+@click.option(
+    "--pool-size",
+    type=click.IntRange(0, 16),
+    default=1,
+    show_default=True,
+    help="Preheated kernels kept ready.",
+)
+def dashboards(port: int, tenant: str | None, token: str | None, no_token: bool, pool_size: int):
+    """Serve dashboards/ with Voila on localhost (token required unless --no-token)."""
+    import secrets
+
+    from boxoffice.pipeline.runner import project_dir
+    from boxoffice.warehouse.engine import parse_tenant
+
+    tenant = tenant or config.settings().tenant
+    if not tenant:
+        _fail("which tenant? pass --tenant ID or set BOXOFFICE_TENANT", 2)
+    try:
+        os.environ["BOXOFFICE_TENANT"] = str(parse_tenant(tenant))
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    secret = "" if no_token else (token or secrets.token_urlsafe(24))
+    url = f"http://127.0.0.1:{port}/voila/render/overview.ipynb"
+    click.echo(f"dashboards: {url}" + (f"?token={secret}" if secret else ""), err=True)
+    command = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(project_dir() / "dashboards"),
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        f"--token={secret}",
+        "--preheat_kernel=True",
+        f"--pool_size={pool_size}",
+        "--MappingKernelManager.cull_interval=60",
+        "--MappingKernelManager.cull_idle_timeout=900",
+        "--show_tracebacks=False",
+        # lab extensions of the workbench that have no business in a dashboard page
+        "--VoilaConfiguration.extension_denylist=jupyterlab-jupytext",
+        "--VoilaConfiguration.extension_denylist=ploomber-extension",
+    ]
+    os.execv(sys.executable, command)

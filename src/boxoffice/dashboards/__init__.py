@@ -1,0 +1,1 @@
+"""Voila dashboards' widget apps: widgets → callbacks → one layout, data through the package."""

@@ -1,0 +1,121 @@
+"""The overview dashboard: KPI tiles, revenue trend, channel mix for one tenant.
+
+Reads only ``analytics`` partitions of the newest run, as the reader role scoped to the tenant
+(``BOXOFFICE_TENANT``); every number comes from :mod:`boxoffice.metrics` and every figure from
+:mod:`boxoffice.reports.charts`, the same ones the run's report uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import ipywidgets as w
+import plotly.graph_objects as go
+import plotly.io as pio
+from IPython.display import clear_output, display
+
+from boxoffice import config, metrics, warehouse
+from boxoffice.reports import charts
+
+DEFAULT_DAYS = 90
+
+
+def _message(text: str, *, error: bool = False) -> w.HTML:
+    color = "#b00020" if error else "#444"
+    return w.HTML(f"<p class='bx-message' style='color:{color}'>{html.escape(text)}</p>")
+
+
+class Overview:
+    """Build with a tenant (default ``BOXOFFICE_TENANT``), then ``display(overview.layout)``."""
+
+    def __init__(self, tenant: str | None = None, *, role: warehouse.engine.Role = "reader"):
+        pio.renderers.default = "plotly_mimetype"
+        self.tenant = tenant or config.settings().tenant
+        self.layout: w.Widget = self._build(role)
+
+    def _build(self, role) -> w.Widget:
+        if not self.tenant:
+            return _message("Set BOXOFFICE_TENANT to the tenant this dashboard shows.", error=True)
+        try:
+            self.as_of = warehouse.latest_as_of(tenant=self.tenant, role=role)
+            if self.as_of is None:
+                return _message(
+                    "No pipeline run yet for this tenant: run `boxoffice run`.", error=True
+                )
+            self.sales = warehouse.read_sales_daily(as_of=self.as_of, tenant=self.tenant, role=role)
+            self.days = warehouse.read_customer_days(
+                as_of=self.as_of, tenant=self.tenant, role=role
+            )
+            venues = warehouse.read_venues(as_of=self.as_of, tenant=self.tenant, role=role)
+        except (warehouse.WarehouseError, ValueError) as exc:
+            return _message(f"Cannot read the warehouse: {exc}", error=True)
+
+        self.granularity = w.ToggleButtons(
+            options=[("Day", "day"), ("Week", "week"), ("Month", "month")],
+            value="week",
+            description="Per",
+            style={"button_width": "70px"},
+        )
+        self.start = w.DatePicker(
+            description="From", value=self.as_of - dt.timedelta(DEFAULT_DAYS - 1)
+        )
+        self.end = w.DatePicker(description="To", value=self.as_of)
+        self.venue = w.Dropdown(
+            description="Venue",
+            options=[("All venues", ""), *zip(venues["name"], venues["venue_id"], strict=True)],
+        )
+        self.status = w.HTML()
+        self.tiles = w.Output()
+        self.trend = w.Output(layout=w.Layout(width="62%", min_width="420px"))
+        self.mix = w.Output(layout=w.Layout(width="36%", min_width="320px"))
+        for control in (self.granularity, self.start, self.end, self.venue):
+            control.observe(lambda _change: self.refresh(), names="value")
+        self.refresh()
+        name = venues["tenant_name"][0] if venues.height else self.tenant
+        header = w.HTML(
+            f"<h2 style='margin:0'>{html.escape(name)}</h2>"
+            f"<p class='bx-as-of' style='margin:0;color:#666'>Data as of {self.as_of}</p>"
+        )
+        controls = w.HBox(
+            [self.granularity, self.start, self.end, self.venue],
+            layout=w.Layout(flex_flow="row wrap", gap="8px"),
+        )
+        return w.VBox(
+            [
+                header,
+                controls,
+                self.status,
+                self.tiles,
+                w.HBox([self.trend, self.mix], layout=w.Layout(flex_flow="row wrap")),
+            ]
+        )
+
+    def refresh(self) -> None:
+        """Recompute every figure for the current controls; a bad range says so and keeps the
+        figures as they were."""
+        start, end = self.start.value, self.end.value
+        venue = self.venue.value or None
+        if start is None or end is None:
+            self.status.value = _message("Pick both dates.", error=True).value
+            return
+        try:
+            kpis = metrics.sales.kpis(self.sales, self.days, start, end, venue_id=venue)
+            trend = metrics.sales.rollup(
+                self.sales, self.granularity.value, start=start, end=end, venue_id=venue
+            )
+            mix = metrics.sales.channel_mix(self.sales, start, end, venue_id=venue)
+        except ValueError as exc:
+            self.status.value = _message(str(exc), error=True).value
+            return
+        self.status.value = ""
+        _replace(self.tiles, charts.kpi_tiles(kpis))
+        _replace(self.trend, charts.revenue_trend(trend, granularity=self.granularity.value))
+        _replace(self.mix, charts.channel_mix(mix))
+
+
+def _replace(out: w.Output, figure: go.Figure) -> None:
+    """Show ``figure`` in ``out`` (rendered by the plotly mimetype extension of the page)."""
+    with out:
+        clear_output(wait=True)
+        display(figure)

@@ -118,6 +118,20 @@ def small_world(make_database, tmp_path_factory) -> dict:
     return build_small_world(make_database(), tmp_path_factory.mktemp("world") / "manifest.json")
 
 
+@pytest.fixture(scope="session")
+def built_world(small_world, tmp_path_factory) -> dict:
+    """The small world with one real build of the whole pipeline for WORLD_END."""
+    from boxoffice.pipeline import runner
+
+    reports = tmp_path_factory.mktemp("reports")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BOXOFFICE_DATABASE_URL", small_world["url"])
+        mp.setenv("BOXOFFICE_REPORTS_DIR", str(reports))
+        mp.setenv("BOXOFFICE_HOME", str(tmp_path_factory.mktemp("home")))
+        outcome = runner.run(WORLD_END, progress=False)
+    return {"outcome": outcome, "reports": reports, **small_world}
+
+
 @pytest.fixture
 def world(small_world, monkeypatch, home) -> dict:
     """Point the package at the small world's database for one test."""

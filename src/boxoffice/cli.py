@@ -256,3 +256,7 @@ def dashboards(port: int, tenant: str | None, token: str | None, no_token: bool,
         "--VoilaConfiguration.extension_denylist=ploomber-extension",
     ]
     os.execv(sys.executable, command)
+
+
+if __name__ == "__main__":
+    main()

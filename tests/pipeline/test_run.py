@@ -15,20 +15,9 @@ from boxoffice.warehouse import engine
 AS_OF = dt.date(2026, 10, 31)
 
 
-@pytest.fixture(scope="module")
-def built(small_world, tmp_path_factory):
-    """One real build of the whole pipeline for AS_OF on the small world."""
-    reports = tmp_path_factory.mktemp("reports")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("BOXOFFICE_DATABASE_URL", small_world["url"])
-        mp.setenv("BOXOFFICE_REPORTS_DIR", str(reports))
-        mp.setenv("BOXOFFICE_HOME", str(tmp_path_factory.mktemp("home")))
-        outcome = runner.run(AS_OF, progress=False)
-    return {"outcome": outcome, "reports": reports, **small_world}
-
-
 @pytest.fixture
-def env(built, monkeypatch, home):
+def env(built_world, monkeypatch, home):
+    built = built_world
     monkeypatch.setenv("BOXOFFICE_DATABASE_URL", built["url"])
     monkeypatch.setenv("BOXOFFICE_REPORTS_DIR", str(built["reports"]))
     return built

@@ -1,0 +1,182 @@
+"""The overview dashboard in a real browser: `boxoffice dashboards` (Voila) on a free localhost
+port, driven by Debian's Chromium through playwright. Never skipped: without a browser it fails.
+
+Screenshots and the measured render times land in ``test-artifacts/`` at the project root.
+"""
+
+import datetime as dt
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import sync_playwright
+
+from boxoffice.warehouse import engine
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TOKEN = "test-token-123"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DAYS = 90  # the dashboard's default period
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _status(url: str) -> int:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args):
+            return None
+
+    try:
+        return urllib.request.build_opener(NoRedirect).open(url, timeout=5).status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.fixture(scope="module")
+def tenants(built_world):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BOXOFFICE_DATABASE_URL", built_world["url"])
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "select tenant_id::text, sum(net_cents) from analytics.sales_daily"
+                    " where as_of = :d and local_date > :d - :n group by 1 order by 1"
+                ),
+                {"d": dt.date(2026, 10, 31), "n": DAYS},
+            ).all()
+    return [(tenant, int(net)) for tenant, net in rows]
+
+
+@pytest.fixture(scope="module")
+def server(built_world, tenants, tmp_path_factory):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "BOXOFFICE_DATABASE_URL": built_world["url"],
+        "BOXOFFICE_HOME": str(tmp_path_factory.mktemp("home")),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "boxoffice.cli",
+        "dashboards",
+        "--port",
+        str(port),
+        "--tenant",
+        tenants[0][0],
+        "--token",
+        TOKEN,
+    ]
+    log = (tmp_path_factory.mktemp("voila") / "voila.log").open("w")
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/voila/render/overview.ipynb"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if _status(f"http://127.0.0.1:{port}/?token={TOKEN}") == 200:  # no kernel used
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"voila did not come up: {Path(log.name).read_text()[-2000:]}")
+    yield base
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "Debian chromium is missing: apt-get install chromium"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, url: str):
+    page = browser.new_page(viewport={"width": 1300, "height": 1100})
+    started = time.perf_counter()
+    page.goto(url, wait_until="commit", timeout=120_000)
+    page.wait_for_function(
+        "document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=90_000
+    )
+    return page, time.perf_counter() - started
+
+
+def _money(cents: int) -> str:
+    return f"{cents / 100:,.2f}"
+
+
+def test_the_token_is_required(server):
+    assert _status(server) in (302, 403)
+    assert _status(f"{server}?token=wrong") in (302, 403)
+
+
+def test_overview_shows_this_tenants_revenue_and_never_another_tenants(server, browser, tenants):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page, _ = _open(browser, f"{server}?token={TOKEN}")
+    text = page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
+    (_, own_net), (_, other_net) = tenants
+    assert _money(own_net) in text
+    assert _money(other_net) not in text
+    assert "Traceback" not in text and "Error" not in text
+    for label in ("Net revenue", "Tickets sold", "Customers", "Average order value", "Channel mix"):
+        assert label in text
+    page.close()
+
+
+def test_granularity_and_venue_filters_update_the_charts(server, browser):
+    page, _ = _open(browser, f"{server}?token={TOKEN}")
+    assert page.locator("text=Net revenue per week").count() == 1
+    weekly_bars = page.locator(".js-plotly-plot .bars .point").count()
+    page.get_by_role("button", name="Day").click()
+    page.wait_for_selector("text=Net revenue per day", timeout=30_000)
+    daily_bars = page.locator(".js-plotly-plot .bars .point").count()
+    assert 12 <= weekly_bars <= 14 and daily_bars > 5 * weekly_bars
+    page.screenshot(path=str(ARTIFACTS / "overview-daily.png"), full_page=True)
+    page.close()
+
+
+def test_render_and_filter_change_times_median_of_5(server, browser):
+    """Measured, not asserted (no timing thresholds in tests): written for the closing note."""
+    renders, changes = [], []
+    for _ in range(5):
+        page, seconds = _open(browser, f"{server}?token={TOKEN}")
+        renders.append(seconds)
+        started = time.perf_counter()
+        page.get_by_role("button", name="Month").click()
+        page.wait_for_selector("text=Net revenue per month", timeout=30_000)
+        changes.append(time.perf_counter() - started)
+        page.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    timings = {
+        "first_render_s": renders,
+        "filter_change_s": changes,
+        "median_first_render_s": statistics.median(renders),
+        "median_filter_change_s": statistics.median(changes),
+    }
+    (ARTIFACTS / "dashboard-timings.json").write_text(json.dumps(timings, indent=2) + "\n")
+    assert len(renders) == len(changes) == 5

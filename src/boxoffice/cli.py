@@ -207,6 +207,37 @@ def run(as_of: str, tenant: str | None, force: bool) -> None:
     click.echo(f"report: {outcome.index}")
 
 
+# ------------------------------------------------------------------------------ schedule
+@main.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Schedule file [default: schedule.yaml of the project].",
+)
+@click.option("--once", is_flag=True, help="Run what is due now and exit (for cron, systemd).")
+@handle_errors
+def schedule(config_path: Path | None, once: bool) -> None:
+    """Run the pipeline for each due date of a cron schedule, one run at a time."""
+    from boxoffice.pipeline import schedule as sched
+    from boxoffice.pipeline.runner import project_dir
+
+    try:
+        plan = sched.Schedule.load(config_path or project_dir() / "schedule.yaml")
+    except sched.ScheduleError as exc:
+        _fail(str(exc), 2)
+
+    def say(message: str) -> None:
+        click.echo(f"{dt.datetime.now().isoformat(timespec='seconds')} {message}", err=True)
+
+    if once:
+        sched.tick(plan, dt.datetime.now(dt.UTC), say)
+    else:
+        say(f"schedule {plan.cron!r} ({plan.timezone}); Ctrl-C stops")
+        sched.serve(plan, say)
+
+
 # ---------------------------------------------------------------------------- dashboards
 @main.command()
 @click.option("--port", type=click.IntRange(1, 65535), default=8866, show_default=True)

@@ -10,7 +10,10 @@ SEED   ?= 42
 
 export PLOOMBER_STATS_ENABLED := false
 
-.PHONY: install demo test lint format lab doctor db-stop clean
+AS_OF  ?= 2026-10-31
+PORT   ?= 8866
+
+.PHONY: install demo test lint format lab dashboards doctor db-stop clean
 
 install: $(STAMP)
 
@@ -23,13 +26,20 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/boxoffice db upgrade
 	$(BIN)/boxoffice synth --scale $(SCALE) --seed $(SEED)
+	$(BIN)/boxoffice run --as-of $(AS_OF)
 	$(BIN)/boxoffice doctor
 	@echo
-	@echo "Built: the $(SCALE) synthetic world (seed $(SEED)) in the embedded PostgreSQL,"
-	@echo "       ground truth in .boxoffice/synth/manifest.json"
-	@echo "Next:  $(BIN)/boxoffice db url      # connect psql or a BI tool"
+	@echo "Built: the $(SCALE) synthetic world (seed $(SEED)) in the embedded PostgreSQL"
+	@echo "       (ground truth: .boxoffice/synth/manifest.json) and its run for $(AS_OF):"
+	@echo "       $(CURDIR)/reports/$(AS_OF)/index.html"
+	@echo "Next:  make dashboards              # the overview dashboard (prints its URL)"
+	@echo "       $(BIN)/boxoffice db url      # connect psql or a BI tool"
 	@echo "       make lab                     # explore in JupyterLab"
 	@echo "       make test                    # run the test suite"
+
+dashboards: install
+	BOXOFFICE_TENANT=$${BOXOFFICE_TENANT:-$$($(BIN)/boxoffice tenants --first)} \
+	  $(BIN)/boxoffice dashboards --port $(PORT)
 
 test: install
 	$(BIN)/ruff check .

@@ -110,6 +110,24 @@ def db_stop() -> None:
     click.echo("stopped" if embedded.stop(s.pgdata) else "not running")
 
 
+# ------------------------------------------------------------------------------- tenants
+@main.command()
+@click.option("--first", is_flag=True, help="Print only the first tenant's id (for scripts).")
+@handle_errors
+def tenants(first: bool) -> None:
+    """List the tenants (id and name)."""
+    from boxoffice import warehouse
+
+    rows = warehouse.list_tenants()
+    if rows.is_empty():
+        _fail("no tenants yet: run `boxoffice synth` (or load source data) first")
+    if first:
+        click.echo(rows["tenant_id"][0])
+        return
+    for tenant_id, name in rows.iter_rows():
+        click.echo(f"{tenant_id}  {name}")
+
+
 # -------------------------------------------------------------------------------- doctor
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output for probes.")

@@ -1,0 +1,1 @@
+"""Figures and artifacts shared by report notebooks and dashboards."""

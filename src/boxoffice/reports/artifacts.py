@@ -1,0 +1,72 @@
+"""A run's artifacts in ``reports/<as_of>/``: each executed notebook as HTML (inputs hidden,
+charts interactive), an ``index.html`` linking them, and ``manifest.json``."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+
+
+def export_html(notebook: Path) -> Path:
+    """Write ``notebook`` as a sibling ``.html`` without code cells or prompts."""
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    target = notebook.with_suffix(".html")
+    _write_atomically(target, body)
+    return target
+
+
+def write_manifest(directory: Path, manifest: dict) -> Path:
+    target = directory / "manifest.json"
+    _write_atomically(target, json.dumps(manifest, indent=2, default=str) + "\n")
+    return target
+
+
+def write_index(directory: Path, manifest: dict) -> Path:
+    """A small page linking the run's reports, with each task's status and duration."""
+    rows = "\n".join(
+        f"<tr><td><a href='{html.escape(t['name'])}.html'>{html.escape(t['name'])}</a></td>"
+        f"<td>{html.escape(t['status'])}</td><td>{t['seconds']:.1f} s</td></tr>"
+        for t in manifest["tasks"]
+    )
+    counts = "\n".join(
+        f"<tr><td>{html.escape(table)}</td><td>{rows_:,}</td></tr>"
+        for table, rows_ in manifest["rows"].items()
+    )
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>boxoffice run {manifest['as_of']}</title>
+<style>
+ body {{ font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 46rem; color: #222; }}
+ table {{ border-collapse: collapse; margin: 1rem 0; }}
+ td, th {{ padding: .3rem 1rem .3rem 0; text-align: left; border-bottom: 1px solid #ddd; }}
+ .meta {{ color: #666; }}
+</style></head><body>
+<h1>boxoffice run for {manifest['as_of']}</h1>
+<p class="meta">{len(manifest['tenants'])} tenant(s) · code {html.escape(manifest['code_version'])}
+ · finished {html.escape(str(manifest['finished_at']))}</p>
+<h2>Reports</h2>
+<table><tr><th>task</th><th>status</th><th>duration</th></tr>
+{rows}
+</table>
+<h2>Rows written for this date</h2>
+<table><tr><th>table</th><th>rows</th></tr>
+{counts}
+</table>
+<p class="meta">Details: <a href="manifest.json">manifest.json</a></p>
+</body></html>
+"""
+    target = directory / "index.html"
+    _write_atomically(target, page)
+    return target
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)

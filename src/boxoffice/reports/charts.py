@@ -1,0 +1,93 @@
+"""Plotly figure builders, shared by the report notebooks and the Voila dashboards.
+
+Each takes the polars frame a :mod:`boxoffice.metrics` function returns and gives a figure;
+money arrives in cents and is shown in currency units.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+import polars as pl
+
+TEMPLATE = "plotly_white"
+CHANNEL_COLORS = {"web": "#1f77b4", "mobile": "#2ca02c", "box_office": "#ff7f0e", "partner": "#9467bd"}
+KPI_LABELS = {
+    "revenue": "Net revenue",
+    "tickets": "Tickets sold",
+    "customers": "Customers",
+    "average_order_value": "Average order value",
+}
+MONEY = {"revenue", "average_order_value"}
+
+
+def use_notebook_renderer() -> None:
+    """Make figures render in executed notebooks *and* their HTML export (STACK-NOTES.md:
+    under papermill plotly writes only its JSON mimetype otherwise, and the HTML shows nothing)."""
+    pio.renderers.default = "plotly_mimetype+notebook"
+
+
+def kpi_tiles(kpis: pl.DataFrame) -> go.Figure:
+    """One tile per metric: the value, and its change against the previous period."""
+    fig = go.Figure()
+    n = kpis.height
+    for i, row in enumerate(kpis.iter_rows(named=True)):
+        scale = 100 if row["metric"] in MONEY else 1
+        value = None if row["value"] is None else row["value"] / scale
+        has_delta = row["previous"] not in (None, 0) and value is not None
+        fig.add_trace(
+            go.Indicator(
+                mode="number+delta" if has_delta else "number",
+                value=value,
+                number={"valueformat": ",.2f" if scale == 100 else ",.0f"},
+                delta={
+                    "reference": row["previous"] / scale if has_delta else None,
+                    "relative": True,
+                    "valueformat": ".1%",
+                },
+                title={"text": KPI_LABELS.get(row["metric"], row["metric"])},
+                domain={"x": [i / n + 0.02, (i + 1) / n - 0.02], "y": [0, 1]},
+            )
+        )
+    fig.update_layout(template=TEMPLATE, height=180, margin={"t": 40, "b": 10, "l": 10, "r": 10})
+    return fig
+
+
+def revenue_trend(rolled: pl.DataFrame, *, granularity: str) -> go.Figure:
+    """Net revenue per period as bars, tickets in the hover."""
+    fig = go.Figure(
+        go.Bar(
+            x=rolled["period"].cast(pl.String).to_list(),  # ISO dates: JSON-safe for widgets
+            y=(rolled["net_cents"] / 100).to_list(),
+            customdata=rolled["tickets_sold"].to_list(),
+            hovertemplate="%{x}<br>net revenue %{y:,.2f}<br>%{customdata:,} tickets<extra></extra>",
+            marker_color="#1f77b4",
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        title=f"Net revenue per {granularity}",
+        yaxis_title="net revenue",
+        height=380,
+        margin={"t": 50, "b": 40, "l": 60, "r": 20},
+    )
+    return fig
+
+
+def channel_mix(mix: pl.DataFrame) -> go.Figure:
+    """Each channel's share of net revenue, as a donut."""
+    fig = go.Figure(
+        go.Pie(
+            labels=mix["channel"].to_list(),
+            values=(mix["net_cents"] / 100).to_list(),
+            hole=0.5,
+            sort=False,
+            marker_colors=[CHANNEL_COLORS.get(c, "#7f7f7f") for c in mix["channel"]],
+            hovertemplate="%{label}<br>%{value:,.2f} (%{percent})<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE, title="Channel mix (net revenue)", height=380,
+        margin={"t": 50, "b": 20, "l": 20, "r": 20},
+    )
+    return fig

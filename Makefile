@@ -32,10 +32,10 @@ demo: install
 	@echo "Built: the $(SCALE) synthetic world (seed $(SEED)) in the embedded PostgreSQL"
 	@echo "       (ground truth: .boxoffice/synth/manifest.json) and its run for $(AS_OF):"
 	@echo "       $(CURDIR)/reports/$(AS_OF)/index.html"
-	@echo "Next:  make dashboards              # the overview dashboard (prints its URL)"
-	@echo "       $(BIN)/boxoffice db url      # connect psql or a BI tool"
-	@echo "       make lab                     # explore in JupyterLab"
-	@echo "       make test                    # run the test suite"
+	@echo "Next:  make dashboards               # the overview dashboard (prints its URL)"
+	@echo "       .venv/bin/boxoffice db url    # connect psql or a BI tool"
+	@echo "       make lab                      # explore in JupyterLab"
+	@echo "       make test                     # run the test suite"
 
 dashboards: install
 	BOXOFFICE_TENANT=$${BOXOFFICE_TENANT:-$$($(BIN)/boxoffice tenants --first)} \

@@ -70,6 +70,8 @@ def db_upgrade(revision: str) -> None:
     """Create or migrate the schemas, roles and row-level security."""
     from boxoffice.warehouse import engine, migrate
 
+    engine.create_embedded_if_missing()
+
     with engine.connect("owner") as conn:
         before = migrate.current(conn)
         migrate.upgrade(conn, revision)

@@ -5,7 +5,7 @@
 | BOXOFFICE_DATABASE_URL    | owner/admin URL; unset → embedded PostgreSQL in the home    |
 | BOXOFFICE_PIPELINE_URL    | URL for the ``boxoffice_pipeline`` role (default: derived)  |
 | BOXOFFICE_READER_URL      | URL for the ``boxoffice_reader`` role (default: derived)    |
-| BOXOFFICE_HOME            | working directory for local state (default ``.boxoffice``)  |
+| BOXOFFICE_HOME            | local state (default ``.boxoffice`` of the project root)    |
 | BOXOFFICE_PII_KEY         | secret of customer_key (default: generated into the home)   |
 | BOXOFFICE_TENANT          | tenant of a dashboard server                                |
 | BOXOFFICE_REPORTS_DIR     | where run artifacts go (default ``reports``)                |
@@ -37,17 +37,27 @@ class Settings:
         return self.database_url is None
 
 
+def project_root() -> Path:
+    """The nearest directory at or above the working directory that holds ``pipeline.yaml``
+    (notebook and dashboard kernels run in sub-directories of it), else the working directory."""
+    here = Path.cwd()
+    return next((d for d in (here, *here.parents) if (d / "pipeline.yaml").is_file()), here)
+
+
 def settings() -> Settings:
-    """Read the settings from the environment (cheap; read at each call, never cached)."""
+    """Read the settings from the environment (cheap; read at each call, never cached).
+    Relative defaults are anchored at :func:`project_root`, so every process of a project —
+    the CLI, pipeline notebooks, dashboard kernels — finds the same home and reports."""
     env = os.environ
-    home = Path(env.get("BOXOFFICE_HOME", ".boxoffice")).expanduser().absolute()
+    root = project_root()
+    home = root / Path(env.get("BOXOFFICE_HOME", ".boxoffice")).expanduser()
     return Settings(
         home=home,
         database_url=env.get("BOXOFFICE_DATABASE_URL") or None,
         pipeline_url=env.get("BOXOFFICE_PIPELINE_URL") or None,
         reader_url=env.get("BOXOFFICE_READER_URL") or None,
         tenant=env.get("BOXOFFICE_TENANT") or None,
-        reports_dir=Path(env.get("BOXOFFICE_REPORTS_DIR", "reports")).expanduser().absolute(),
+        reports_dir=root / Path(env.get("BOXOFFICE_REPORTS_DIR", "reports")).expanduser(),
     )
 
 

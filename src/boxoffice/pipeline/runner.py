@@ -58,8 +58,7 @@ def project_dir() -> Path:
     parent of it, else the checkout this package was installed from."""
     if explicit := os.environ.get("BOXOFFICE_PROJECT_DIR"):
         return Path(explicit).absolute()
-    here = Path.cwd()
-    for candidate in (here, *here.parents, Path(__file__).resolve().parents[3]):
+    for candidate in (config.project_root(), Path(__file__).resolve().parents[3]):
         if (candidate / "pipeline.yaml").is_file():
             return candidate
     raise PipelineError("no pipeline.yaml here or above: run from the boxoffice project")

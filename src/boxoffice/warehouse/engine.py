@@ -44,11 +44,27 @@ def _sqlalchemy_url(url: str) -> URL:
     return parsed if parsed.password else _as_user(parsed, parsed.username)  # drop "user:@"
 
 
+_create_embedded = False
+
+
+def create_embedded_if_missing() -> None:
+    """Let this process initialise the embedded server if there is none yet (``db upgrade``).
+    Everything else refuses, so a process started in the wrong directory cannot quietly create
+    an empty second database."""
+    global _create_embedded
+    _create_embedded = True
+
+
 def owner_url() -> URL:
     """The owner's URL: ``BOXOFFICE_DATABASE_URL``, else the embedded server (started on demand)."""
     s = config.settings()
     if s.database_url:
         return _sqlalchemy_url(s.database_url)
+    if not _create_embedded and not embedded.is_initialised(s.pgdata):
+        raise WarehouseError(
+            f"no embedded database in {s.pgdata}: run `boxoffice db upgrade` (or `make demo`),"
+            " or set BOXOFFICE_DATABASE_URL"
+        )
     try:
         return _sqlalchemy_url(embedded.ensure_running(s.pgdata))
     except embedded.EmbeddedError as exc:

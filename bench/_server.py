@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from contextlib import contextmanager
-from pathlib import Path
-
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
@@ -14,15 +9,8 @@ from sqlalchemy.engine import make_url
 from boxoffice.warehouse import embedded, engine
 
 
-@contextmanager
 def server():
-    home = Path(tempfile.mkdtemp(prefix="boxoffice-bench-"))
-    try:
-        yield embedded.ensure_running(home / "pgdata")
-    finally:
-        engine.dispose_all()
-        embedded.stop(home / "pgdata")
-        shutil.rmtree(home, ignore_errors=True)
+    return embedded.temporary()
 
 
 def fresh_database(server_url: str, name: str) -> str:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,13 +43,8 @@ def server_url() -> Iterator[str]:
     if url := os.environ.get("BOXOFFICE_TEST_DATABASE_URL"):
         yield url
         return
-    home = Path(tempfile.mkdtemp(prefix="boxoffice-test-"))
-    try:
-        yield embedded.ensure_running(home / "pgdata")
-    finally:
-        engine.dispose_all()
-        embedded.stop(home / "pgdata")
-        shutil.rmtree(home, ignore_errors=True)
+    with embedded.temporary() as url:
+        yield url
 
 
 def _admin(server_url: str) -> psycopg.Connection:

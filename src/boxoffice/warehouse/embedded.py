@@ -9,7 +9,11 @@ keeps running for later commands until ``boxoffice db stop``.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from psycopg import sql
@@ -68,6 +72,21 @@ def ensure_running(pgdata: Path) -> str:
             conn.execute("alter system set max_wal_size = '4GB'")
             conn.execute("select pg_reload_conf()")
     return admin.set(database=DATABASE).render_as_string(hide_password=False)
+
+
+@contextmanager
+def temporary() -> Iterator[str]:
+    """A throwaway embedded server in a temporary directory (tests, benchmarks): yields the
+    owner's URL; stopped and deleted on exit."""
+    home = Path(tempfile.mkdtemp(prefix="boxoffice-pg-"))
+    try:
+        yield ensure_running(home / "pgdata")
+    finally:
+        from boxoffice.warehouse import engine
+
+        engine.dispose_all()
+        stop(home / "pgdata")
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _running(pgdata: Path) -> bool:

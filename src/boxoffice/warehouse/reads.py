@@ -14,32 +14,37 @@ from boxoffice.warehouse.engine import Role
 Tenant = str | uuid.UUID
 
 
+def _partition(query: str, as_of: dt.date, tenant: Tenant, role: Role) -> pl.DataFrame:
+    """``query`` selects from one partition: ``$1`` is its as_of; RLS scopes it to ``tenant``."""
+    return read_frame(query, [as_of], role=role, tenant=tenant)
+
+
 def read_sales_daily(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
-    return read_frame(
+    return _partition(
         "select * from analytics.sales_daily where as_of = $1"
         " order by local_date, venue_id, channel",
-        [as_of],
-        role=role,
-        tenant=tenant,
+        as_of,
+        tenant,
+        role,
     )
 
 
 def read_customer_days(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
-    return read_frame(
+    return _partition(
         "select venue_id, local_date, customer_key from analytics.customer_days where as_of = $1",
-        [as_of],
-        role=role,
-        tenant=tenant,
+        as_of,
+        tenant,
+        role,
     )
 
 
 def read_venues(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
-    return read_frame(
+    return _partition(
         "select venue_id, name, city, timezone, capacity, tenant_name from analytics.venues"
         " where as_of = $1 order by name",
-        [as_of],
-        role=role,
-        tenant=tenant,
+        as_of,
+        tenant,
+        role,
     )
 
 

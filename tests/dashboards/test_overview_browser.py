@@ -148,7 +148,18 @@ def test_overview_shows_this_tenants_revenue_and_never_another_tenants(server, b
     page.close()
 
 
-def test_granularity_and_venue_filters_update_the_charts(server, browser):
+def test_granularity_and_venue_filters_update_the_charts(server, browser, built_world, tenants):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BOXOFFICE_DATABASE_URL", built_world["url"])
+        with engine.connect() as conn:
+            venue, net = conn.execute(
+                sa.text(
+                    "select v.name, sum(s.net_cents) from analytics.sales_daily s join analytics.venues v"
+                    " using (tenant_id, as_of, venue_id) where s.as_of = :d and s.local_date > :d - :n"
+                    " and s.tenant_id = :t group by v.name order by v.name limit 1"
+                ),
+                {"d": dt.date(2026, 10, 31), "n": DAYS, "t": tenants[0][0]},
+            ).one()
     page, _ = _open(browser, f"{server}?token={TOKEN}")
     assert page.locator("text=Net revenue per week").count() == 1
     weekly_bars = page.locator(".js-plotly-plot .bars .point").count()
@@ -157,6 +168,10 @@ def test_granularity_and_venue_filters_update_the_charts(server, browser):
     daily_bars = page.locator(".js-plotly-plot .bars .point").count()
     assert 12 <= weekly_bars <= 14 and daily_bars > 5 * weekly_bars
     page.screenshot(path=str(ARTIFACTS / "overview-daily.png"), full_page=True)
+    assert _money(int(net)) not in page.inner_text("body")
+    page.locator("select").select_option(label=venue)
+    page.wait_for_selector(f"text={_money(int(net))}", timeout=30_000)  # the venue's revenue tile
+    page.screenshot(path=str(ARTIFACTS / "overview-venue.png"), full_page=True)
     page.close()
 
 

@@ -16,27 +16,27 @@ import os
 import re
 import subprocess
 import time
-import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from boxoffice import __version__, config, warehouse
 from boxoffice.pipeline import context
 from boxoffice.reports import artifacts
-from boxoffice.warehouse import engine
-from boxoffice.warehouse.schema import customer_days, pipeline_runs, sales_daily, venues_dim
+from boxoffice.warehouse import runs
+from boxoffice.warehouse.schema import customer_days, sales_daily, venues_dim
 
 PARTITIONED = [sales_daily, customer_days, venues_dim]
-LOCK_KEY = 0x626F786F6666  # "boxoff": the pipeline's advisory lock
 
 
 class PipelineError(RuntimeError):
     """A run could not start or did not finish; the message says what and where."""
+
+
+class RunInProgress(PipelineError):
+    """Another run holds the pipeline's lock."""
 
 
 @dataclass(frozen=True)
@@ -94,18 +94,18 @@ def run(
     directory = config.settings().reports_dir / params.as_of.isoformat()
     started = time.perf_counter()
     with exclusive_lock():
-        run_id = _record_start(params, trigger)
+        run_id = runs.record_start(params.as_of, params.tenants, trigger)
         try:
             report = _build(params, directory, force=force, progress=progress)
         except Exception as exc:
             message = _failure(exc, directory)
-            _record_finish(run_id, "failed", error=message)
+            runs.record_finish(run_id, "failed", error=message)
             raise PipelineError(message) from exc
         ran = tuple(n for n, r in zip(report["name"], report["Ran?"], strict=True) if r)
         skipped = tuple(n for n in report["name"] if n not in ran)
         if ran or not (directory / "index.html").exists():
             _write_artifacts(params, directory, report)
-        _record_finish(run_id, "succeeded" if ran else "skipped", report_path=directory)
+        runs.record_finish(run_id, "succeeded" if ran else "skipped", report_path=directory)
     return RunOutcome(
         params.as_of,
         params.tenants,
@@ -118,17 +118,12 @@ def run(
 
 @contextmanager
 def exclusive_lock() -> Iterator[None]:
-    """Hold the pipeline's session-level advisory lock, or fail at once if another run has it."""
-    with engine.engine("pipeline").connect() as conn:
-        got = conn.execute(sa.select(sa.func.pg_try_advisory_lock(LOCK_KEY))).scalar_one()
-        conn.commit()
-        if not got:
-            raise PipelineError("another boxoffice run is in progress (advisory lock held)")
-        try:
+    """The pipeline's advisory lock; a second run fails at once with a clear error."""
+    try:
+        with runs.advisory_lock():
             yield
-        finally:
-            conn.execute(sa.select(sa.func.pg_advisory_unlock(LOCK_KEY)))
-            conn.commit()
+    except runs.LockHeld as exc:
+        raise RunInProgress(str(exc)) from None
 
 
 def _build(params: context.RunContext, directory: Path, *, force: bool, progress: bool) -> dict:
@@ -165,23 +160,10 @@ def _write_artifacts(params: context.RunContext, directory: Path, report: dict) 
         "code_version": code_version(),
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "tasks": tasks,
-        "rows": row_counts(params),
+        "rows": runs.partition_rows(PARTITIONED, params.as_of, params.tenants),
     }
     artifacts.write_manifest(directory, manifest)
     artifacts.write_index(directory, manifest)
-
-
-def row_counts(params: context.RunContext) -> dict[str, int]:
-    """Rows in each analytics table's partitions of this run (owner: across tenants)."""
-    counts = {}
-    with engine.connect("owner") as conn:
-        for table in PARTITIONED:
-            query = sa.select(sa.func.count()).where(
-                table.c.as_of == params.as_of,
-                table.c.tenant_id.in_([uuid.UUID(t) for t in params.tenants]),
-            )
-            counts[f"{table.schema}.{table.name}"] = conn.execute(query).scalar_one()
-    return counts
 
 
 def code_version() -> str:
@@ -199,36 +181,6 @@ def _git(*args: str) -> str:
         ["git", *args], cwd=project_dir(), capture_output=True, text=True, check=True
     )
     return done.stdout.strip()
-
-
-def _record_start(params: context.RunContext, trigger: str) -> uuid.UUID:
-    run_id = uuid.uuid4()
-    with engine.connect("pipeline") as conn:
-        conn.execute(
-            pipeline_runs.insert().values(
-                run_id=run_id,
-                as_of=params.as_of,
-                tenants=",".join(params.tenants),
-                trigger=trigger,
-                status="running",
-                started_at=sa.func.now(),
-            )
-        )
-    return run_id
-
-
-def _record_finish(run_id, status: str, *, error: str | None = None, report_path=None) -> None:
-    with engine.connect("pipeline") as conn:
-        conn.execute(
-            pipeline_runs.update()
-            .where(pipeline_runs.c.run_id == run_id)
-            .values(
-                status=status,
-                finished_at=sa.func.now(),
-                error=error,
-                report_path=str(report_path) if report_path else None,
-            )
-        )
 
 
 def _failure(exc: Exception, directory: Path) -> str:

@@ -23,13 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import sqlalchemy as sa
 import yaml
 
 from boxoffice import warehouse
 from boxoffice.pipeline import runner
-from boxoffice.warehouse import engine
-from boxoffice.warehouse.schema import pipeline_runs
+from boxoffice.warehouse import runs
 
 log = logging.getLogger(__name__)
 
@@ -97,31 +95,23 @@ class Schedule:
         return fires[0]
 
 
-def completed_dates() -> set[dt.date]:
-    """Dates with a run that succeeded or found everything up to date."""
-    query = sa.select(pipeline_runs.c.as_of).where(
-        pipeline_runs.c.status.in_(["succeeded", "skipped"])
-    )
-    with engine.connect("pipeline") as conn:
-        return set(conn.execute(query.distinct()).scalars())
-
-
 def tick(
     schedule: Schedule, now: dt.datetime, say: Callable[[str], None] = log.info
 ) -> list[dt.date]:
     """Run every due date once, oldest first; return the dates that ran to completion."""
     newest = warehouse.newest_sale_date()
     finished = []
-    for as_of in schedule.due_dates(now, completed_dates()):
+    for as_of in schedule.due_dates(now, runs.completed_dates()):
         if newest is None or as_of > newest:
             say(f"{as_of}: waiting for data (newest sales: {newest})")
             continue
         try:
             outcome = runner.run(as_of, trigger="schedule", progress=False)
+        except runner.RunInProgress as exc:
+            say(f"{as_of}: {exc}; trying again at the next tick")
+            break
         except runner.PipelineError as exc:
             say(f"{as_of}: {exc}")
-            if "in progress" in str(exc):
-                break  # another run holds the lock: try again at the next tick
             continue
         say(f"{as_of}: {'built ' + ', '.join(outcome.ran) if outcome.ran else 'up to date'}")
         finished.append(as_of)

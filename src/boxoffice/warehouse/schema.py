@@ -186,51 +186,107 @@ ingest_batches = sa.Table(
     metadata,
     _uuid("batch_id", primary_key=True),
     sa.Column("input_name", sa.Text, nullable=False),
+    sa.Column("input_sha256", sa.Text),
     _ts("started_at"),
     _ts("finished_at", nullable=True),
     sa.Column("received", sa.BigInteger, nullable=False),
     sa.Column("stored", sa.BigInteger, nullable=False),
     sa.Column("duplicates", sa.BigInteger, nullable=False),
     sa.Column("rejected", sa.BigInteger, nullable=False),
+    sa.Column("late", sa.BigInteger, nullable=False, server_default="0"),
     sa.CheckConstraint("received = stored + duplicates + rejected", name="counts_add_up"),
+    sa.CheckConstraint("late <= stored", name="late_are_stored"),
+    sa.Index(None, "input_sha256"),
     schema="raw",
     info={"freshness": "started_at"},
 )
 
+# Partitioned by month of occurred_at, so retention drops whole months. A unique key on a
+# partitioned table must contain the partition key, so uniqueness of (source, event_id)
+# *forever* lives in raw.event_ids, which outlives the partitions.
 raw_events = sa.Table(
     "events",
     metadata,
+    _tenant(),
     sa.Column("source", sa.Text, nullable=False),
     sa.Column("event_id", sa.Text, nullable=False),
-    _tenant(),
     sa.Column("type", sa.Text, nullable=False),
     sa.Column("schema_version", sa.Text, nullable=False),
     _ts("occurred_at"),
     _ts("received_at"),
     sa.Column("session_id", sa.Text),
     sa.Column("customer_key", sa.Text),
+    sa.Column("channel", sa.Text),
     sa.Column("trace_id", sa.Text),
     _uuid("batch_id"),
     sa.Column("payload", JSONB, nullable=False),
-    sa.PrimaryKeyConstraint("source", "event_id"),
-    sa.ForeignKeyConstraint(["batch_id"], ["raw.ingest_batches.batch_id"]),
     sa.Index(None, "tenant_id", "occurred_at"),
     schema="raw",
+    postgresql_partition_by="RANGE (occurred_at)",
     info={"freshness": "occurred_at"},
 )
 
+event_ids = sa.Table(
+    "event_ids",
+    metadata,
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("event_id", sa.Text, nullable=False),
+    _uuid("batch_id"),
+    sa.PrimaryKeyConstraint("source", "event_id"),
+    sa.ForeignKeyConstraint(["batch_id"], ["raw.ingest_batches.batch_id"]),
+    schema="raw",
+)
+
+# Stored events per (tenant, UTC day, type), maintained by each batch: the reconciliation's
+# counts without scanning raw.events, and the marker of days a batch touched (updated_at)
+# that downstream tasks recompute — late and out-of-order events included.
+event_day_counts = sa.Table(
+    "event_day_counts",
+    metadata,
+    _tenant(),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("events", sa.BigInteger, nullable=False),
+    _uuid("last_batch_id"),
+    _ts("updated_at"),
+    sa.PrimaryKeyConstraint("tenant_id", "day", "type"),
+    sa.Index(None, "updated_at"),
+    schema="raw",
+    info={"freshness": "updated_at"},
+)
+
+# Rejected input, across tenants: `claimed_tenant` is whatever the event said (it may be
+# missing or malformed), so this is an operator's table without row-level security, and the
+# reader role cannot read it. The payload is masked (no emails, IPs, phone numbers).
 dead_letter = sa.Table(
     "dead_letter",
     metadata,
     sa.Column("dead_letter_id", sa.BigInteger, sa.Identity(), primary_key=True),
     _uuid("batch_id"),
+    sa.Column("line_number", sa.BigInteger, nullable=False),
     _ts("received_at"),
-    sa.Column("tenant_id", UUID(as_uuid=True)),
+    sa.Column("claimed_tenant", sa.Text),
+    sa.Column("event_type", sa.Text),
+    sa.Column("field", sa.Text, nullable=False),
+    sa.Column("rule", sa.Text, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
     sa.ForeignKeyConstraint(["batch_id"], ["raw.ingest_batches.batch_id"]),
+    sa.Index(None, "batch_id"),
+    sa.Index(None, "received_at"),
     schema="raw",
     info={"freshness": "received_at"},
+)
+
+# One row: events before `events_before` were dropped by retention; ingest rejects them.
+retention = sa.Table(
+    "retention",
+    metadata,
+    sa.Column("singleton", sa.Boolean, primary_key=True, server_default=sa.true()),
+    _ts("events_before"),
+    _ts("updated_at"),
+    sa.CheckConstraint("singleton", name="one_row"),
+    schema="raw",
 )
 
 
@@ -287,6 +343,24 @@ venues_dim = sa.Table(
     sa.Column("tenant_name", sa.Text, nullable=False),
     sa.PrimaryKeyConstraint("tenant_id", "as_of", "venue_id"),
     schema="analytics",
+)
+
+event_reconciliation = sa.Table(
+    "event_reconciliation",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("events", sa.BigInteger, nullable=False),
+    sa.Column("rolling_mean_7d", sa.Float),
+    sa.Column("orders", sa.BigInteger),
+    sa.Column("low_volume", sa.Boolean, nullable=False),
+    sa.Column("orders_mismatch", sa.Boolean, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "day", "type"),
+    sa.CheckConstraint("day <= as_of", name="no_future_days"),
+    schema="analytics",
+    info={"freshness": "day"},
 )
 
 pipeline_runs = sa.Table(

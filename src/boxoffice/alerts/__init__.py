@@ -1,0 +1,1 @@
+"""Checks that flag what needs a person's attention."""

@@ -1,0 +1,119 @@
+"""Privacy before storage: what of an event's ``data`` may be kept, and in which form.
+
+- ``customer_id`` → ``customer_key`` = HMAC-SHA256(secret, id), the key used everywhere
+  (:mod:`boxoffice.privacy`), so events join the customer tables without the raw id;
+- ``ip`` → its network: IPv4 truncated to /24, IPv6 to /48 (the practice of Google Analytics'
+  IP anonymization and of the EDPB's guidance on pseudonymized logs);
+- ``user_agent`` → a keyed hash (16 hex digits): equal agents stay comparable, the string is gone;
+- ``email``, ``name``, ``phone`` → removed;
+- free text (``url``, ``referrer``, ``query``, and anything else that is not an identifier) has
+  e-mail addresses, phone numbers and IPv4 addresses masked.
+
+:func:`mask_text` applies the masking to a line that could not even be parsed, for the dead letter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import re
+from typing import Any
+
+REMOVED = ("email", "name", "phone")
+PII_VALUE = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail address
+    r"|(?<![\w.-])\+?\d(?:[ ().-]{0,2}\d){8,14}(?![\w-])"  # phone number: 9-15 digits
+    r"|(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"  # IPv4 address
+)
+PII_MEMBER = re.compile(  # "email": "...", "ip": "...", ... inside unparseable text
+    r'("(?:email|name|phone|ip|user_agent|customer_id)"\s*:\s*)"(?:[^"\\]|\\.)*"'
+)
+CACHE_LIMIT = 200_000
+
+
+class InvalidIP(ValueError):
+    pass
+
+
+def truncate_ip(value: str) -> str:
+    """The /24 network of an IPv4 address or the /48 of an IPv6 one, as an address string."""
+    parts = value.split(".")
+    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts):
+        return f"{parts[0]}.{parts[1]}.{parts[2]}.0"
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        raise InvalidIP(f"{value[:45]!r} is not an IP address") from None
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+def mask_text(text: str) -> str:
+    """Mask PII in text that may not be valid JSON (a dead letter's payload)."""
+    return PII_VALUE.sub("[masked]", PII_MEMBER.sub(r'\1"[masked]"', text))
+
+
+class Pseudonymizer:
+    """Applies the rules above with one secret; caches keys so repeated ids cost one lookup."""
+
+    def __init__(self, secret: bytes):
+        self._secret = secret
+        self._keys: dict[str, str] = {}
+        self._agents: dict[str, str] = {}
+
+    def _hmac(self, value: str) -> str:
+        return hmac.new(self._secret, value.encode(), hashlib.sha256).hexdigest()
+
+    def customer_key(self, customer_id: str) -> str:
+        if (key := self._keys.get(customer_id)) is None:
+            if len(self._keys) > CACHE_LIMIT:  # memory stays flat however long the input
+                self._keys.clear()
+            key = self._keys[customer_id] = self._hmac(customer_id)
+        return key
+
+    def agent_hash(self, agent: str) -> str:
+        if (digest := self._agents.get(agent)) is None:
+            if len(self._agents) > CACHE_LIMIT:
+                self._agents.clear()
+            digest = self._agents[agent] = self._hmac("ua:" + agent)[:16]
+        return digest
+
+    def data(self, data: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """Return the storable copy of ``data`` and the customer key (if it named a customer).
+
+        Raises :class:`InvalidIP` when ``ip`` is not an address (the event is then rejected).
+        """
+        clean: dict[str, Any] = {}
+        customer_key = None
+        for name, value in data.items():
+            if name in REMOVED:
+                continue
+            if name == "customer_id":
+                customer_key = self.customer_key(value)
+            elif name == "ip":
+                clean["ip_network"] = truncate_ip(value)
+            elif name == "user_agent":
+                clean["user_agent_hash"] = self.agent_hash(value)
+            elif isinstance(value, str) and not name.endswith("_id"):
+                clean[name] = PII_VALUE.sub("[masked]", value)
+            else:
+                clean[name] = value
+        return clean, customer_key
+
+    def best_effort(self, event: Any) -> Any:
+        """An invalid event made safe for the dead letter: its ``data`` pseudonymized where it
+        can be, every other string masked."""
+        if isinstance(event, dict):
+            out = {}
+            for name, value in event.items():
+                if name in REMOVED or name in ("ip", "user_agent", "customer_id"):
+                    out[name] = "[masked]"
+                else:
+                    out[name] = self.best_effort(value)
+            return out
+        if isinstance(event, list):
+            return [self.best_effort(v) for v in event]
+        if isinstance(event, str):
+            return mask_text(event)
+        return event

@@ -6,6 +6,7 @@ operation, 2 for bad usage (click's convention).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -207,6 +208,106 @@ def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None) -> Non
         f"{rows['customers']:,} customers, {rows['events']:,} events in {len(result['tenants'])} "
         f"tenants ({result['seconds']} s); ground truth in {path}"
     )
+
+
+# -------------------------------------------------------------------------------- ingest
+@main.command()
+@click.argument("inputs", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "--landing",
+    is_flag=True,
+    help="Ingest the new files of the landing folder (BOXOFFICE_LANDING_DIR) instead.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print each batch's counts as JSON.")
+@handle_errors
+def ingest(inputs: tuple[str, ...], landing: bool, as_json: bool) -> None:
+    """Ingest CloudEvents NDJSON files (.gz too; - for stdin), one batch per file.
+
+    Every line ends up stored, a duplicate, or a dead letter with its reason:
+    received = stored + duplicates + rejected. A failed batch leaves nothing behind;
+    ingesting the same file again completes it.
+    """
+    from boxoffice.ingest import ingest_path
+    from boxoffice.ingest import landing as landing_folder
+
+    if landing == bool(inputs):
+        _fail("give FILE arguments or --landing (not both)", 2)
+    try:
+        paths = landing_folder.pending(landing_folder.landing_dir()) if landing else list(inputs)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    if landing and not paths and not as_json:
+        click.echo("no new files in the landing folder", err=True)
+    results = []
+    for path in paths:
+        try:
+            with _progress_bar(path) as bar:
+                result = ingest_path(path, progress=bar)
+        except FileNotFoundError as exc:
+            _fail(str(exc))
+        results.append(result.as_dict())
+        if not as_json:
+            _print_batch(result)
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+
+
+@contextlib.contextmanager
+def _progress_bar(path: str | Path):
+    """A byte progress bar on an interactive terminal; nothing otherwise."""
+    size = None if str(path) == "-" else Path(path).stat().st_size
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=size, unit="B", unit_scale=True, desc=Path(str(path)).name, leave=False) as bar:
+
+        def update(done: int) -> None:
+            bar.update(done - bar.n)
+
+        yield update
+
+
+def _print_batch(r) -> None:
+    rate = r.received / r.seconds if r.seconds else 0
+    click.echo(
+        f"{r.input_name}: {r.received:,} received = {r.stored:,} stored + {r.duplicates:,}"
+        f" duplicates + {r.rejected:,} rejected ({r.late:,} late) in {r.seconds:.1f} s,"
+        f" {rate:,.0f} events/s"
+    )
+    for reason, lines in list(r.rejections.items())[:5]:
+        click.echo(f"  rejected {lines:,} × {reason}")
+
+
+@main.command()
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Keep raw events of the last DAYS days (whole months older than that are dropped).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be dropped; change nothing.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def retention(days: int, dry_run: bool, as_json: bool) -> None:
+    """Drop raw events past the retention window, a monthly partition at a time."""
+    from boxoffice.ingest.retention import apply_retention
+
+    result = apply_retention(days, dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    verb = "would drop" if dry_run else "dropped"
+    for name, rows in result.dropped:
+        click.echo(f"{verb} raw.{name} ({rows:,} events)")
+    if not result.dropped:
+        click.echo(f"nothing to drop: no month of raw events ends before {result.cutoff:%Y-%m-%d}")
+    if result.dead_letters_deleted:
+        click.echo(
+            f"{verb} {result.dead_letters_deleted:,} dead letters received before the cutoff"
+        )
 
 
 # ----------------------------------------------------------------------------------- run

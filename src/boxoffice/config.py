@@ -9,6 +9,7 @@
 | BOXOFFICE_PII_KEY         | secret of customer_key (default: generated into the home)   |
 | BOXOFFICE_TENANT          | tenant of a dashboard server                                |
 | BOXOFFICE_REPORTS_DIR     | where run artifacts go (default ``reports``)                |
+| BOXOFFICE_LANDING_DIR     | where event files arrive (default ``landing``)              |
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Settings:
     reader_url: str | None
     tenant: str | None
     reports_dir: Path
+    landing_dir: Path
 
     @property
     def pgdata(self) -> Path:
@@ -58,6 +60,7 @@ def settings() -> Settings:
         reader_url=env.get("BOXOFFICE_READER_URL") or None,
         tenant=env.get("BOXOFFICE_TENANT") or None,
         reports_dir=root / Path(env.get("BOXOFFICE_REPORTS_DIR", "reports")).expanduser(),
+        landing_dir=root / Path(env.get("BOXOFFICE_LANDING_DIR", "landing")).expanduser(),
     )
 
 

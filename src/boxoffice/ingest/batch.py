@@ -25,6 +25,7 @@ import datetime as dt
 import gzip
 import hashlib
 import io
+import logging
 import sys
 import time
 import uuid
@@ -43,6 +44,8 @@ from boxoffice import config
 from boxoffice.ingest import validate as validation
 from boxoffice.ingest.pseudonymize import InvalidIP, Pseudonymizer, mask_text
 from boxoffice.warehouse import engine
+
+log = logging.getLogger(__name__)
 
 CHUNK_LINES = 20_000
 MAX_DEAD_PAYLOAD = 8_000
@@ -285,7 +288,7 @@ class _Batch:
             DEAD_LETTER_COLUMNS,
             (
                 (self.batch_id, d.line, self.received_at, d.claimed_tenant, d.event_type,
-                 d.why.field, d.why.rule, d.why.reason, d.payload)
+                 d.why.field, d.why.rule, mask_text(d.why.reason), d.payload)
                 for d in dead
             ),
         )  # fmt: skip
@@ -373,6 +376,7 @@ def ingest_stream(
             if pending is not None:
                 pending.result()
             pending = worker.submit(batch.load, parsed)
+            log.info("%s: %d lines read (batch %s, not committed)", name, received, batch_id)
             if progress:
                 progress(hashing.bytes)
         if pending is not None:

@@ -44,7 +44,7 @@ def truncate_ip(value: str) -> str:
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
-        raise InvalidIP(f"{value[:45]!r} is not an IP address") from None
+        raise InvalidIP("not an IPv4 or IPv6 address") from None
     prefix = 24 if address.version == 4 else 48
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
 

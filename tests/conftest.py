@@ -30,10 +30,12 @@ TEST_PII_KEY = "test-only-pii-key"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _fixed_pii_key() -> Iterator[None]:
-    """Customer keys must not depend on which test's home generated a key first."""
+def _fixed_pii_key(tmp_path_factory) -> Iterator[None]:
+    """Customer keys must not depend on which test's home generated a key first; and no test
+    may pick up event files from the developer's landing folder."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BOXOFFICE_PII_KEY", TEST_PII_KEY)
+        mp.setenv("BOXOFFICE_LANDING_DIR", str(tmp_path_factory.mktemp("landing")))
         yield
 
 

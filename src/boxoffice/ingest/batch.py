@@ -119,8 +119,18 @@ class _Dead:
 
 
 @dataclass
+class _Row:
+    line: int
+    tenant: str
+    type: str
+    occurred: dt.datetime
+    copy_line: str  # the staging row (STAGING_COLUMNS) in COPY's text format
+    payload: str
+
+
+@dataclass
 class _Parsed:
-    rows: list[tuple]  # (line, tenant, source, id, type, version, occurred, session, key, ...)
+    rows: list[_Row]
     dead: list[_Dead]
     received: int
     duplicates: int
@@ -164,23 +174,22 @@ def _chunks(lines: Iterable[bytes], size: int) -> Iterator[list[tuple[int, bytes
         yield chunk
 
 
-def _copy_text(value) -> str:
-    """One field in COPY's text format."""
-    if value is None:
-        return "\\N"
-    text = value if isinstance(value, str) else str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return text
+NULL = "\\N"
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _escape(text: str) -> str:
+    """A string as a field of COPY's text format."""
+    return text.translate(_ESCAPES)
 
 
 def _copy_rows(conn: Connection, table: str, columns: Iterable[str], rows: Iterable[tuple]) -> None:
-    lines = ["\t".join(map(_copy_text, row)) + "\n" for row in rows]
+    lines = ["\t".join(NULL if v is None else _escape(str(v)) for v in row) + "\n" for row in rows]
+    _copy(conn, table, columns, lines)
+
+
+def _copy(conn: Connection, table: str, columns: Iterable[str], lines: list[str]) -> None:
+    """COPY ``lines``, already in COPY's text format, into ``table``."""
     if not lines:
         return
     statement = f"copy {table} ({', '.join(columns)}) from stdin"
@@ -231,13 +240,17 @@ class _Batch:
                 duplicates += 1
                 continue
             seen.add(key)
+            tenant, event_type = event["tenantid"].lower(), event["type"]
             traceparent = event.get("traceparent")
-            rows.append((
-                line, event["tenantid"].lower(), event["source"], event["id"], event["type"],
-                version, occurred, data.get("session_id"), customer_key, data.get("channel"),
-                traceparent[3:35] if traceparent else None,
-                orjson.dumps(payload).decode(),
+            session = data.get("session_id")
+            payload_json = orjson.dumps(payload).decode()
+            copy_line = "\t".join((  # STAGING_COLUMNS in COPY's text format
+                tenant, _escape(event["source"]), _escape(event["id"]), event_type, version,
+                occurred.isoformat(), NULL if session is None else _escape(session),
+                customer_key or NULL, data.get("channel") or NULL,
+                traceparent[3:35] if traceparent else NULL, _escape(payload_json),
             ))  # fmt: skip
+            rows.append(_Row(line, tenant, event_type, occurred, copy_line + "\n", payload_json))
         return _Parsed(rows, dead, len(chunk), duplicates)
 
     def _dead(self, line: int, event, rejection: validation.Rejection) -> _Dead:
@@ -256,16 +269,16 @@ class _Batch:
     def load(self, parsed: _Parsed) -> None:
         rows, dead = [], list(parsed.dead)
         for row in parsed.rows:
-            if self._watermark(row[1]) is False:
-                unknown = validation.Rejection("tenantid", "known-tenant", f"no tenant {row[1]}")
-                dead.append(_Dead(row[0], row[1], row[4], unknown, row[-1]))
+            if self._watermark(row.tenant) is False:
+                unknown = validation.Rejection("tenantid", "known-tenant", f"no {row.tenant}")
+                dead.append(_Dead(row.line, row.tenant, row.type, unknown, row.payload))
             else:
                 rows.append(row)
-        self._ensure_partitions({r[6].date().replace(day=1) for r in rows})
+        self._ensure_partitions({r.occurred.date().replace(day=1) for r in rows})
         self.conn.execute(sa.text("truncate ingest_staging"))
-        _copy_rows(self.conn, "ingest_staging", STAGING_COLUMNS, (r[1:] for r in rows))
+        _copy(self.conn, "ingest_staging", STAGING_COLUMNS, [r.copy_line for r in rows])
         staged = 0
-        for tenant in sorted({r[1] for r in rows}):
+        for tenant in sorted({r.tenant for r in rows}):
             engine.set_tenant(self.conn, tenant)
             result = self.conn.execute(
                 STORE_SQL,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -59,23 +58,11 @@ def parse_time(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
 
 
-def _is_time(value: str) -> bool:
-    try:
-        parse_time(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return len(value) == 36
-
-
-FORMATS = {"date-time": _is_time, "uuid": _is_uuid}
+# the shape; whether the date exists is checked once, when validate() parses it
+FORMATS = {
+    "date-time": RFC3339.pattern,
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z",
+}
 
 
 def _load(*parts: str) -> dict:
@@ -139,7 +126,10 @@ def validate(event: Any, *, now: dt.datetime) -> tuple[str, dt.datetime]:
         validator(event["data"])
     except fastjsonschema.JsonSchemaValueException as exc:
         raise _rejection(exc, "data") from None
-    occurred = parse_time(event["time"])
+    try:
+        occurred = parse_time(event["time"])
+    except ValueError:
+        raise Rejection("time", "format", f"{event['time']} is not a real date-time") from None
     if occurred - now > MAX_FUTURE:
         raise Rejection("time", "not-in-future", f"{event['time']} is more than a day ahead")
     return version, occurred

@@ -11,6 +11,7 @@ notebooks as ``.ipynb`` and ``.html``, ``index.html`` and ``manifest.json``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import re
@@ -26,9 +27,14 @@ from boxoffice import __version__, config, warehouse
 from boxoffice.pipeline import context
 from boxoffice.reports import artifacts
 from boxoffice.warehouse import runs
-from boxoffice.warehouse.schema import customer_days, sales_daily, venues_dim
+from boxoffice.warehouse.schema import (
+    customer_days,
+    event_reconciliation,
+    sales_daily,
+    venues_dim,
+)
 
-PARTITIONED = [sales_daily, customer_days, venues_dim]
+PARTITIONED = [event_reconciliation, sales_daily, customer_days, venues_dim]
 
 
 class PipelineError(RuntimeError):
@@ -141,9 +147,22 @@ def _build(params: context.RunContext, directory: Path, *, force: bool, progress
         "as_of": params.as_of.isoformat(),
         "tenants": ",".join(params.tenants),
         "reports_dir": str(directory.parent),
+        "landing_state": landing_state(),
     }
     dag = DAGSpec(str(project_dir() / "pipeline.yaml"), env=env).to_dag()
     return dag.build(force=force, show_progress=progress).to_dict()
+
+
+def landing_state() -> str:
+    """A fingerprint of the landing folder's files (names, sizes, times): when a file arrives,
+    the ``ingest`` task's parameters change and Ploomber runs it (and what depends on it)."""
+    from boxoffice.ingest import landing
+
+    folder = landing.landing_dir()
+    if not folder.is_dir():
+        return ""
+    listing = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in landing.candidates(folder)]
+    return hashlib.sha256(repr(listing).encode()).hexdigest()[:16]
 
 
 def _write_artifacts(params: context.RunContext, directory: Path, report: dict) -> None:

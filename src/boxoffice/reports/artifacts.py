@@ -14,7 +14,9 @@ from nbconvert import HTMLExporter
 
 def export_html(notebook: Path) -> Path:
     """Write ``notebook`` as a sibling ``.html`` without code cells or prompts."""
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
     target = notebook.with_suffix(".html")
     _write_atomically(target, body)
@@ -40,16 +42,16 @@ def write_index(directory: Path, manifest: dict) -> Path:
     )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<title>boxoffice run {manifest['as_of']}</title>
+<title>boxoffice run {manifest["as_of"]}</title>
 <style>
  body {{ font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 46rem; color: #222; }}
  table {{ border-collapse: collapse; margin: 1rem 0; }}
  td, th {{ padding: .3rem 1rem .3rem 0; text-align: left; border-bottom: 1px solid #ddd; }}
  .meta {{ color: #666; }}
 </style></head><body>
-<h1>boxoffice run for {manifest['as_of']}</h1>
-<p class="meta">{len(manifest['tenants'])} tenant(s) · code {html.escape(manifest['code_version'])}
- · finished {html.escape(str(manifest['finished_at']))}</p>
+<h1>boxoffice run for {manifest["as_of"]}</h1>
+<p class="meta">{len(manifest["tenants"])} tenant(s) · code {html.escape(manifest["code_version"])}
+ · finished {html.escape(str(manifest["finished_at"]))}</p>
 <h2>Reports</h2>
 <table><tr><th>task</th><th>status</th><th>duration</th></tr>
 {rows}

@@ -11,7 +11,12 @@ import plotly.io as pio
 import polars as pl
 
 TEMPLATE = "plotly_white"
-CHANNEL_COLORS = {"web": "#1f77b4", "mobile": "#2ca02c", "box_office": "#ff7f0e", "partner": "#9467bd"}
+CHANNEL_COLORS = {
+    "web": "#1f77b4",
+    "mobile": "#2ca02c",
+    "box_office": "#ff7f0e",
+    "partner": "#9467bd",
+}
 KPI_LABELS = {
     "revenue": "Net revenue",
     "tickets": "Tickets sold",
@@ -87,7 +92,97 @@ def channel_mix(mix: pl.DataFrame) -> go.Figure:
         )
     )
     fig.update_layout(
-        template=TEMPLATE, title="Channel mix (net revenue)", height=380,
+        template=TEMPLATE,
+        title="Channel mix (net revenue)",
+        height=380,
         margin={"t": 50, "b": 20, "l": 20, "r": 20},
     )
+    return fig
+
+
+# ---------------------------------------------------------------------------- operations
+OUTCOME_COLORS = {"stored": "#2ca02c", "duplicates": "#7f7f7f", "rejected": "#d62728"}
+
+
+def ingest_batches(batches: pl.DataFrame) -> go.Figure:
+    """Each batch's received lines split into stored, duplicates and rejected (stacked)."""
+    ordered = batches.sort("started_at")
+    labels = [
+        f"{name.rsplit('/', 1)[-1]}<br>{started:%m-%d %H:%M}"
+        for name, started in zip(ordered["input_name"], ordered["started_at"], strict=True)
+    ]
+    fig = go.Figure(
+        [
+            go.Bar(
+                name=outcome,
+                x=labels,
+                y=ordered[outcome].to_list(),
+                marker_color=color,
+                hovertemplate=f"%{{x}}<br>%{{y:,}} {outcome}<extra></extra>",
+            )
+            for outcome, color in OUTCOME_COLORS.items()
+        ]
+    )
+    fig.update_layout(
+        template=TEMPLATE, barmode="stack", title="Ingest batches: what became of each line",
+        yaxis_title="lines", height=380, margin={"t": 50, "b": 80, "l": 60, "r": 20},
+    )  # fmt: skip
+    return fig
+
+
+def dead_letter_reasons(reasons: pl.DataFrame) -> go.Figure:
+    """Rejected lines by reason (``field: rule``), most frequent on top."""
+    totals = reasons.group_by("reason").agg(pl.col("lines").sum()).sort("lines")
+    fig = go.Figure(
+        go.Bar(
+            x=totals["lines"].to_list(),
+            y=totals["reason"].to_list(),
+            orientation="h",
+            marker_color=OUTCOME_COLORS["rejected"],
+            hovertemplate="%{y}<br>%{x:,} lines<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE, title="Dead letters by reason", xaxis_title="lines",
+        height=max(220, 60 + 28 * totals.height), margin={"t": 50, "b": 40, "l": 220, "r": 20},
+    )  # fmt: skip
+    return fig
+
+
+def reconciliation(recon: pl.DataFrame) -> go.Figure:
+    """Daily events per type with their trailing 7-day mean; flagged days marked in red, and
+    purchase events against online orders."""
+    fig = go.Figure()
+    for type_ in recon["type"].unique().sort().to_list():
+        part = recon.filter(pl.col("type") == type_)
+        days = part["day"].cast(pl.String).to_list()
+        fig.add_trace(go.Scatter(x=days, y=part["events"].to_list(), name=type_, mode="lines"))
+        flagged = part.filter(pl.col("low_volume") | pl.col("orders_mismatch"))
+        if flagged.height:
+            fig.add_trace(
+                go.Scatter(
+                    x=flagged["day"].cast(pl.String).to_list(),
+                    y=flagged["events"].to_list(),
+                    mode="markers",
+                    marker={"color": "#d62728", "size": 10, "symbol": "x"},
+                    name=f"{type_}: flagged",
+                    hovertemplate="%{x}: %{y:,} events — flagged<extra></extra>",
+                )
+            )
+    orders = recon.filter(pl.col("type") == "purchase")
+    if orders.height:
+        fig.add_trace(
+            go.Scatter(
+                x=orders["day"].cast(pl.String).to_list(),
+                y=orders["orders"].to_list(),
+                name="online orders",
+                mode="lines",
+                line={"dash": "dot", "color": "#000000"},
+            )
+        )
+    fig.update_layout(
+        template=TEMPLATE, title="Events per day, and purchases against orders",
+        yaxis_type="log", yaxis_title="events (log scale)", height=420,
+        margin={"t": 50, "b": 40, "l": 60, "r": 20},
+    )  # fmt: skip
     return fig

@@ -71,3 +71,33 @@ def newest_sale_date() -> dt.date | None:
         role="owner",
     )
     return frame["day"][0]
+
+
+# ------------------------------------------------------------------------- ingest operations
+def read_batches(*, limit: int = 50) -> pl.DataFrame:
+    """The newest ingest batches (platform-wide: a file may carry several tenants)."""
+    return read_frame(
+        "select batch_id, input_name, started_at, finished_at, received, stored, duplicates,"
+        " rejected, late from raw.ingest_batches order by started_at desc limit $1",
+        [limit],
+    )
+
+
+def read_dead_letter_reasons(*, since: dt.date) -> pl.DataFrame:
+    """Rejected lines per UTC day of receipt and reason (``field: rule``), platform-wide."""
+    return read_frame(
+        "select (received_at at time zone 'UTC')::date as day, field || ': ' || rule as reason,"
+        " count(*) as lines from raw.dead_letter where received_at >= $1::date"
+        " group by 1, 2 order by 1, 3 desc",
+        [since],
+    )
+
+
+def read_reconciliation(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
+    return _partition(
+        "select day, type, events, rolling_mean_7d, orders, low_volume, orders_mismatch"
+        " from analytics.event_reconciliation where as_of = $1 order by day, type",
+        as_of,
+        tenant,
+        role,
+    )

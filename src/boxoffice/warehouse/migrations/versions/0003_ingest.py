@@ -104,13 +104,9 @@ def upgrade() -> None:
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("event_id", sa.Text(), nullable=False),
         sa.Column("batch_id", sa.UUID(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["batch_id"], ["raw.ingest_batches.batch_id"],
-            name=op.f("fk_event_ids_batch_id_ingest_batches"),
-        ),
         sa.PrimaryKeyConstraint("source", "event_id", name=op.f("pk_event_ids")),
         schema="raw",
-    )  # fmt: skip
+    )
     op.create_table(
         "event_day_counts",
         sa.Column("tenant_id", sa.UUID(), nullable=False),

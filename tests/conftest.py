@@ -117,14 +117,30 @@ def small_world(make_database, tmp_path_factory) -> dict:
 def built_world(small_world, tmp_path_factory) -> dict:
     """The small world with one real build of the whole pipeline for WORLD_END."""
     from boxoffice.pipeline import runner
+    from boxoffice.synth.stream import write_event_stream
 
-    reports = tmp_path_factory.mktemp("reports")
+    reports, landing = tmp_path_factory.mktemp("reports"), tmp_path_factory.mktemp("landing")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("BOXOFFICE_DATABASE_URL", small_world["url"])
         mp.setenv("BOXOFFICE_REPORTS_DIR", str(reports))
+        mp.setenv("BOXOFFICE_LANDING_DIR", str(landing))
         mp.setenv("BOXOFFICE_HOME", str(tmp_path_factory.mktemp("home")))
+        files = write_event_stream(
+            landing,
+            start=WORLD_END - dt.timedelta(days=13),
+            end=WORLD_END,
+            seed=3,
+            malformed=0.002,
+            duplicates=0.005,
+        )
         outcome = runner.run(WORLD_END, progress=False)
-    return {"outcome": outcome, "reports": reports, **small_world}
+    return {
+        "outcome": outcome,
+        "reports": reports,
+        "landing": landing,
+        "files": files,
+        **small_world,
+    }
 
 
 @pytest.fixture

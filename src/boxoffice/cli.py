@@ -193,8 +193,16 @@ def _age(hours: float) -> str:
     default=None,
     help="Where to write the ground-truth manifest [default: <home>/synth/manifest.json].",
 )
+@click.option(
+    "--event-days",
+    type=click.IntRange(0, 3660),
+    default=14,
+    show_default=True,
+    help="Days of behaviour events (CloudEvents NDJSON, one file per UTC day, 0.1 % malformed "
+    "and 0.5 % re-sent lines) written to the landing folder, up to --end; 0 for none.",
+)
 @handle_errors
-def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None) -> None:
+def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None, event_days: int) -> None:
     """Generate a synthetic ticketing world and load it into the source schema (replacing it)."""
     from boxoffice.synth import WorldSpec, build_world
 
@@ -208,6 +216,21 @@ def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None) -> Non
         f"{rows['customers']:,} customers, {rows['events']:,} events in {len(result['tenants'])} "
         f"tenants ({result['seconds']} s); ground truth in {path}"
     )
+    if event_days:
+        from boxoffice.synth.stream import write_event_stream
+
+        last = spec.end
+        landing = config.settings().landing_dir
+        landing.mkdir(parents=True, exist_ok=True)
+        files = write_event_stream(
+            landing,
+            start=last - dt.timedelta(days=event_days - 1),
+            end=last,
+            seed=seed,
+            malformed=0.001,
+            duplicates=0.005,
+        )
+        click.echo(f"wrote {len(files)} days of behaviour events to {landing}")
 
 
 # -------------------------------------------------------------------------------- ingest
@@ -366,26 +389,47 @@ def schedule(config_path: Path | None, once: bool) -> None:
 @click.option("--token", default=None, help="Access token [default: a new random one].")
 @click.option("--no-token", is_flag=True, help="Serve without a token (trusted machines only).")
 @click.option(
+    "--operations",
+    is_flag=True,
+    help="Serve the operations page (all tenants' ingestion) instead of a tenant's dashboards.",
+)
+@click.option(
     "--pool-size",
     type=click.IntRange(0, 16),
     default=1,
     show_default=True,
     help="Preheated kernels kept ready.",
 )
-def dashboards(port: int, tenant: str | None, token: str | None, no_token: bool, pool_size: int):
-    """Serve dashboards/ with Voila on localhost (token required unless --no-token)."""
+def dashboards(
+    port: int,
+    tenant: str | None,
+    token: str | None,
+    no_token: bool,
+    operations: bool,
+    pool_size: int,
+):
+    """Serve dashboards/ with Voila on localhost (token required unless --no-token).
+
+    A server shows one tenant (reader role, row-level security), or with --operations the
+    platform's ingestion across tenants, for operators.
+    """
     import secrets
 
     from boxoffice.pipeline.runner import project_dir
     from boxoffice.warehouse.engine import parse_tenant
 
     tenant = tenant or config.settings().tenant
-    if not tenant:
+    if operations:
+        if tenant and "--tenant" in sys.argv:
+            _fail("--operations shows every tenant: drop --tenant", 2)
+        os.environ.pop("BOXOFFICE_TENANT", None)
+    elif not tenant:
         _fail("which tenant? pass --tenant ID or set BOXOFFICE_TENANT", 2)
-    try:
-        os.environ["BOXOFFICE_TENANT"] = str(parse_tenant(tenant))
-    except ValueError as exc:
-        _fail(str(exc), 2)
+    else:
+        try:
+            os.environ["BOXOFFICE_TENANT"] = str(parse_tenant(tenant))
+        except ValueError as exc:
+            _fail(str(exc), 2)
     # resolve the database once, here: kernels then connect straight to it instead of each
     # going through the embedded server's start-up checks and inter-process lock
     from boxoffice.warehouse import engine
@@ -395,7 +439,8 @@ def dashboards(port: int, tenant: str | None, token: str | None, no_token: bool,
     except engine.WarehouseError as exc:
         _fail(str(exc))
     secret = "" if no_token else (token or secrets.token_urlsafe(24))
-    url = f"http://127.0.0.1:{port}/voila/render/overview.ipynb"
+    page = "operations" if operations else "overview"
+    url = f"http://127.0.0.1:{port}/voila/render/{page}.ipynb"
     click.echo(f"dashboards: {url}" + (f"?token={secret}" if secret else ""), err=True)
     command = [
         sys.executable,

@@ -6,52 +6,17 @@ Screenshots and the measured render times land in ``test-artifacts/`` at the pro
 
 import datetime as dt
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
 
 from boxoffice.warehouse import engine
+from tests.dashboards.conftest import ARTIFACTS, TOKEN, serve, status
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TOKEN = "test-token-123"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DAYS = 90  # the dashboard's default period
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _status(url: str) -> int:
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args):
-            return None
-
-    try:
-        return urllib.request.build_opener(NoRedirect).open(url, timeout=5).status
-    except urllib.error.HTTPError as exc:
-        return exc.code
 
 
 @pytest.fixture(scope="module")
@@ -71,49 +36,8 @@ def tenants(built_world):
 
 @pytest.fixture(scope="module")
 def server(built_world, tenants, tmp_path_factory):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "BOXOFFICE_DATABASE_URL": built_world["url"],
-        "BOXOFFICE_HOME": str(tmp_path_factory.mktemp("home")),
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "boxoffice.cli",
-        "dashboards",
-        "--port",
-        str(port),
-        "--tenant",
-        tenants[0][0],
-        "--token",
-        TOKEN,
-    ]
-    log = (tmp_path_factory.mktemp("voila") / "voila.log").open("w")
-    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/voila/render/overview.ipynb"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if _status(f"http://127.0.0.1:{port}/?token={TOKEN}") == 200:  # no kernel used
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"voila did not come up: {Path(log.name).read_text()[-2000:]}")
-    yield base
-    proc.terminate()
-    proc.wait(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), "Debian chromium is missing: apt-get install chromium"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    with serve(built_world["url"], tmp_path_factory, "--tenant", tenants[0][0]) as base:
+        yield f"{base}/voila/render/overview.ipynb"
 
 
 HANGS: list[str] = []  # pages that never finished rendering and were reloaded
@@ -146,8 +70,8 @@ def _money(cents: int) -> str:
 
 
 def test_the_token_is_required(server):
-    assert _status(server) in (302, 403)
-    assert _status(f"{server}?token=wrong") in (302, 403)
+    assert status(server) in (302, 403)
+    assert status(f"{server}?token=wrong") in (302, 403)
 
 
 def test_overview_shows_this_tenants_revenue_and_never_another_tenants(server, browser, tenants):

@@ -1,6 +1,7 @@
 """The whole DAG on the small world: smoke, independent checks, idempotency, bad input, locking."""
 
 import datetime as dt
+import gzip
 import json
 
 import nbformat
@@ -20,6 +21,7 @@ TASKS = ("ingest", "sales-aggregates", "report")
 def env(built_world, monkeypatch, home):
     built = built_world
     monkeypatch.setenv("BOXOFFICE_DATABASE_URL", built["url"])
+    monkeypatch.setenv("BOXOFFICE_LANDING_DIR", str(built_world["landing"]))
     monkeypatch.setenv("BOXOFFICE_REPORTS_DIR", str(built["reports"]))
     return built
 
@@ -175,3 +177,39 @@ def test_a_failing_task_is_recorded_with_its_reason(env):
             )
         ).one()
     assert status == "failed" and "permission denied for table sales_daily" in error
+
+
+def test_the_ingest_task_loaded_the_landing_folder_and_reconciled(env):
+    lines = 0
+    for path in env["files"]:
+        with gzip.open(path, "rb") as f:
+            lines += sum(1 for line in f if line.strip())
+    batches = scalar("select count(*) from raw.ingest_batches")
+    received, accounted = (
+        scalar(f"select sum({c}) from raw.ingest_batches")
+        for c in ("received", "stored + duplicates + rejected")
+    )
+    assert batches == len(env["files"]) and received == accounted == lines
+    assert scalar("select sum(rejected) from raw.ingest_batches") > 0  # the stream's bad lines
+    assert scalar("select count(*) from raw.dead_letter") == scalar(
+        "select sum(rejected) from raw.ingest_batches"
+    )
+    # every online order of the window's full days has its purchase event: nothing flagged
+    assert (
+        scalar(
+            "select count(*) from analytics.event_reconciliation where as_of = :d"
+            " and type = 'purchase' and day < :d",
+            d=AS_OF,
+        )
+        >= 2 * 13
+    )
+    assert (
+        scalar(
+            "select count(*) from analytics.event_reconciliation where as_of = :d"
+            " and orders_mismatch and day between :d - 12 and :d - 1",
+            d=AS_OF,
+        )
+        == 0
+    )
+    manifest = json.loads((env["reports"] / "2026-10-31" / "manifest.json").read_text())
+    assert manifest["rows"]["analytics.event_reconciliation"] > 0

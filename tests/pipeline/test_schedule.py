@@ -72,6 +72,7 @@ def test_cli_rejects_a_bad_config_file(home, tmp_path):
 @pytest.fixture
 def env(built_world, monkeypatch, home):
     monkeypatch.setenv("BOXOFFICE_DATABASE_URL", built_world["url"])
+    monkeypatch.setenv("BOXOFFICE_LANDING_DIR", str(built_world["landing"]))
     monkeypatch.setenv("BOXOFFICE_REPORTS_DIR", str(built_world["reports"]))
     return built_world
 

@@ -21,11 +21,12 @@ import re
 from typing import Any
 
 REMOVED = ("email", "name", "phone")
-PII_VALUE = re.compile(
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail address
-    r"|(?<![\w.-])\+?\d(?:[ ().-]{0,2}\d){8,14}(?![\w-])"  # phone number: 9-15 digits
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+NUMBER = re.compile(
+    r"(?<![\w.-])\+?\d(?:[ ().-]{0,2}\d){8,14}(?![\w-])"  # phone number: 9-15 digits
     r"|(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"  # IPv4 address
 )
+SEVERAL_DIGITS = re.compile(r"\d.*\d.*\d.*\d")  # cheap test: too few digits, no number to mask
 PII_MEMBER = re.compile(  # "email": "...", "ip": "...", ... inside unparseable text
     r'("(?:email|name|phone|ip|user_agent|customer_id)"\s*:\s*)"(?:[^"\\]|\\.)*"'
 )
@@ -49,9 +50,18 @@ def truncate_ip(value: str) -> str:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
 
 
+def mask_value(text: str) -> str:
+    """Mask e-mail addresses, phone numbers and IPv4 addresses in free text."""
+    if "@" in text:
+        text = EMAIL.sub("[masked]", text)
+    if SEVERAL_DIGITS.search(text):
+        text = NUMBER.sub("[masked]", text)
+    return text
+
+
 def mask_text(text: str) -> str:
     """Mask PII in text that may not be valid JSON (a dead letter's payload)."""
-    return PII_VALUE.sub("[masked]", PII_MEMBER.sub(r'\1"[masked]"', text))
+    return mask_value(PII_MEMBER.sub(r'\1"[masked]"', text))
 
 
 class Pseudonymizer:
@@ -96,7 +106,7 @@ class Pseudonymizer:
             elif name == "user_agent":
                 clean["user_agent_hash"] = self.agent_hash(value)
             elif isinstance(value, str) and not name.endswith("_id"):
-                clean[name] = PII_VALUE.sub("[masked]", value)
+                clean[name] = mask_value(value)
             else:
                 clean[name] = value
         return clean, customer_key

@@ -13,7 +13,7 @@ export PLOOMBER_STATS_ENABLED := false
 AS_OF  ?= 2026-10-31
 PORT   ?= 8866
 
-.PHONY: install demo test lint format lab dashboards doctor db-stop clean
+.PHONY: install demo test lint format lab dashboards operations doctor db-stop clean
 
 install: $(STAMP)
 
@@ -30,9 +30,11 @@ demo: install
 	$(BIN)/boxoffice doctor
 	@echo
 	@echo "Built: the $(SCALE) synthetic world (seed $(SEED)) in the embedded PostgreSQL"
-	@echo "       (ground truth: .boxoffice/synth/manifest.json) and its run for $(AS_OF):"
+	@echo "       (ground truth: .boxoffice/synth/manifest.json), 14 days of its behaviour"
+	@echo "       events ingested from landing/, and its run for $(AS_OF):"
 	@echo "       $(CURDIR)/reports/$(AS_OF)/index.html"
 	@echo "Next:  make dashboards               # the overview dashboard (prints its URL)"
+	@echo "       make operations               # ingestion: batches, dead letters, reconciliation"
 	@echo "       .venv/bin/boxoffice db url    # connect psql or a BI tool"
 	@echo "       make lab                      # explore in JupyterLab"
 	@echo "       make test                     # run the test suite"
@@ -40,6 +42,9 @@ demo: install
 dashboards: install
 	BOXOFFICE_TENANT=$${BOXOFFICE_TENANT:-$$($(BIN)/boxoffice tenants --first)} \
 	  $(BIN)/boxoffice dashboards --port $(PORT)
+
+operations: install
+	$(BIN)/boxoffice dashboards --operations --port $(PORT)
 
 test: install
 	$(BIN)/ruff check .

@@ -14,7 +14,7 @@ from boxoffice.pipeline import runner
 from boxoffice.warehouse import engine
 
 AS_OF = dt.date(2026, 10, 31)
-TASKS = ("ingest", "sales-aggregates", "report")
+TASKS = ("ingest", "sales-aggregates", "rfm", "customer-value", "report")
 
 
 @pytest.fixture

@@ -7,14 +7,26 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from boxoffice import metrics
+from boxoffice import customers, metrics
 from boxoffice.alerts.reconciliation import reconciliation_query
 from boxoffice.ingest import ingest_stream
-from boxoffice.warehouse import engine, replace_partitions, schema
+from boxoffice.warehouse import (
+    engine,
+    read_customer_summary,
+    replace_partitions,
+    schema,
+    write_partitions,
+)
 from tests.conftest import build_small_world
 from tests.ingest.conftest import event, ndjson
 
 TENANT_TABLES = [f"{t.schema}.{t.name}" for t in schema.tenant_tables()]
+CUSTOMER_TABLES = [
+    schema.customer_rfm,
+    schema.customer_segments,
+    schema.customer_value,
+    schema.customer_models,
+]
 SOURCE_TABLES = [
     f"{t.schema}.{t.name}" for t in schema.metadata.sorted_tables if t.schema == "source"
 ]
@@ -35,7 +47,23 @@ def two_tenants(make_database, tmp_path_factory):
             as_of=dt.date(2026, 10, 31),
             tenants=[a, b],
         )
+        for table, frames in _customer_tables([a, b]).items():
+            write_partitions(table, frames, as_of=dt.date(2026, 10, 31))
     return world["url"], a, b
+
+
+def _customer_tables(tenants) -> dict:
+    """Each tenant's customer partitions, computed as the rfm and customer-value tasks do."""
+    tables = {t: {} for t in CUSTOMER_TABLES}
+    for tenant in tenants:
+        summary = read_customer_summary(as_of=dt.date(2026, 10, 31), tenant=tenant)
+        scores = customers.score_rfm(summary)
+        value = customers.value_customers(summary)
+        tables[schema.customer_rfm][tenant] = scores
+        tables[schema.customer_segments][tenant] = customers.segment_summary(scores)
+        tables[schema.customer_value][tenant] = value.values
+        tables[schema.customer_models][tenant] = value.models
+    return tables
 
 
 @pytest.fixture

@@ -26,15 +26,18 @@ from pathlib import Path
 from boxoffice import __version__, config, warehouse
 from boxoffice.pipeline import context
 from boxoffice.reports import artifacts
-from boxoffice.warehouse import runs
-from boxoffice.warehouse.schema import (
-    customer_days,
-    event_reconciliation,
-    sales_daily,
-    venues_dim,
-)
+from boxoffice.warehouse import runs, schema
 
-PARTITIONED = [event_reconciliation, sales_daily, customer_days, venues_dim]
+PARTITIONED = [
+    schema.event_reconciliation,
+    schema.sales_daily,
+    schema.customer_days,
+    schema.venues_dim,
+    schema.customer_rfm,
+    schema.customer_segments,
+    schema.customer_value,
+    schema.customer_models,
+]
 
 
 class PipelineError(RuntimeError):

@@ -186,3 +186,86 @@ def reconciliation(recon: pl.DataFrame) -> go.Figure:
         margin={"t": 50, "b": 40, "l": 60, "r": 20},
     )  # fmt: skip
     return fig
+
+
+# ----------------------------------------------------------------------------- customers
+SEGMENT_COLORS = {
+    "Champions": "#1a9850",
+    "Loyal": "#66bd63",
+    "Potential Loyalist": "#a6d96a",
+    "New": "#d9ef8b",
+    "Promising": "#ffffbf",
+    "Need Attention": "#fee08b",
+    "About to Sleep": "#fdae61",
+    "At Risk": "#f46d43",
+    "Can't Lose Them": "#d73027",
+    "Hibernating": "#bababa",
+    "Lost": "#878787",
+}
+
+
+def segment_treemap(segments: pl.DataFrame) -> go.Figure:
+    """Segments sized by customers, with revenue share and average order value in the hover
+    (money in cents → currency units)."""
+    fig = go.Figure(
+        go.Treemap(
+            labels=segments["segment"].to_list(),
+            parents=[""] * segments.height,
+            values=segments["customers"].to_list(),
+            marker_colors=[SEGMENT_COLORS.get(s, "#7f7f7f") for s in segments["segment"]],
+            customdata=list(
+                zip(
+                    (segments["share_of_revenue"] * 100).to_list(),
+                    (segments["average_order_value"] / 100).to_list(),
+                    strict=True,
+                )
+            ),
+            texttemplate="%{label}<br>%{value:,} customers",
+            hovertemplate="%{label}<br>%{value:,} customers<br>%{customdata[0]:.1f} % of revenue"
+            "<br>average order %{customdata[1]:,.2f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE, title="Customer segments (RFM)", height=420,
+        margin={"t": 50, "b": 10, "l": 10, "r": 10},
+    )  # fmt: skip
+    return fig
+
+
+def segment_movement(moves: pl.DataFrame) -> go.Figure:
+    """Customers moving from their previous segment (rows) to their current one (columns)."""
+    order = [
+        s for s in SEGMENT_COLORS if s in set(moves["segment"]) | set(moves["previous_segment"])
+    ]
+    rows = [s for s in ["(new)", *order] if s in set(moves["previous_segment"])]
+    cols = [s for s in order if s in set(moves["segment"])]
+    counts = {
+        (p, s): n
+        for p, s, n in moves.select("previous_segment", "segment", "customers").iter_rows()
+    }
+    z = [[counts.get((p, s), 0) for s in cols] for p in rows]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z, x=cols, y=rows, colorscale="Blues", texttemplate="%{z:,}",
+            hovertemplate="from %{y}<br>to %{x}<br>%{z:,} customers<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(
+        template=TEMPLATE, title="Segment movement since the previous run",
+        xaxis_title="now", yaxis_title="before", yaxis_autorange="reversed",
+        height=140 + 32 * len(rows), margin={"t": 50, "b": 60, "l": 140, "r": 20},
+    )  # fmt: skip
+    return fig
+
+
+def clv_distribution(values: pl.DataFrame) -> go.Figure:
+    """Histogram of 12-month customer lifetime value (cents → currency units), log-scaled
+    counts: a few customers carry most of the value."""
+    clv = (values["clv_12m"] / 100).to_list()
+    fig = go.Figure(go.Histogram(x=clv, nbinsx=60, marker_color="#1f77b4"))
+    fig.update_layout(
+        template=TEMPLATE, title="Customer lifetime value, next 12 months",
+        xaxis_title="expected value (discounted)", yaxis_title="customers", yaxis_type="log",
+        height=360, margin={"t": 50, "b": 40, "l": 60, "r": 20},
+    )  # fmt: skip
+    return fig

@@ -2,16 +2,23 @@
 
 from boxoffice.warehouse.bulk import copy_frame, read_frame
 from boxoffice.warehouse.engine import WarehouseError, connect, set_tenant
-from boxoffice.warehouse.partitions import PartitionQuery, replace_partitions
+from boxoffice.warehouse.partitions import PartitionQuery, replace_partitions, write_partitions
 from boxoffice.warehouse.reads import (
     latest_as_of,
+    latest_customer_run,
     list_tenants,
     newest_sale_date,
+    previous_customer_run,
     read_batches,
     read_customer_days,
+    read_customer_models,
+    read_customer_segments,
+    read_customer_summary,
+    read_customers,
     read_dead_letter_reasons,
     read_reconciliation,
     read_sales_daily,
+    read_segments_of,
     read_venues,
 )
 
@@ -21,15 +28,23 @@ __all__ = [
     "connect",
     "copy_frame",
     "latest_as_of",
+    "latest_customer_run",
     "list_tenants",
     "newest_sale_date",
+    "previous_customer_run",
     "read_batches",
     "read_customer_days",
+    "read_customer_models",
+    "read_customer_segments",
+    "read_customer_summary",
+    "read_customers",
     "read_dead_letter_reasons",
     "read_frame",
     "read_reconciliation",
     "read_sales_daily",
+    "read_segments_of",
     "read_venues",
     "replace_partitions",
     "set_tenant",
+    "write_partitions",
 ]

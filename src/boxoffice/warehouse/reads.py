@@ -101,3 +101,87 @@ def read_reconciliation(*, as_of: dt.date, tenant: Tenant, role: Role = "pipelin
         tenant,
         role,
     )
+
+
+# ---------------------------------------------------------------------------------- customers
+def read_customer_summary(
+    *, as_of: dt.date, tenant: Tenant, time_unit: str = "D", role: Role = "pipeline"
+) -> pl.DataFrame:
+    """The customer summary (frequency, recency, T, monetary value, …) of a sales-aggregates
+    partition, computed inside PostgreSQL from ``analytics.customer_days`` (purchase days in
+    the venue's local time, values in cents) — see :mod:`boxoffice.customers.summary`."""
+    from boxoffice.customers.summary import SUMMARY_SQL, TIME_UNITS
+
+    if time_unit not in TIME_UNITS:
+        raise ValueError(f"time_unit must be one of {sorted(TIME_UNITS)}, got {time_unit!r}")
+    return read_frame(SUMMARY_SQL, [as_of, TIME_UNITS[time_unit]], role=role, tenant=tenant)
+
+
+def read_customers(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
+    """RFM scores joined with value and churn risk, one row per customer of the partition."""
+    return _partition(
+        'select r.customer_key, r.frequency, r.recency, r."T", r.monetary_value, r.purchases,'
+        " r.total_value, r.days_since_last, r.r, r.f, r.m, r.segment, v.p_alive,"
+        " v.expected_purchases_90d, v.expected_spend, v.clv_12m, v.churn_risk, v.recency_risk"
+        " from analytics.customer_rfm r left join analytics.customer_value v"
+        " using (tenant_id, as_of, customer_key) where r.as_of = $1 order by r.customer_key",
+        as_of,
+        tenant,
+        role,
+    )
+
+
+def read_customer_segments(
+    *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
+) -> pl.DataFrame:
+    return _partition(
+        "select segment, customers, revenue, purchases, average_order_value, share_of_customers,"
+        " share_of_revenue from analytics.customer_segments where as_of = $1"
+        " order by revenue desc",
+        as_of,
+        tenant,
+        role,
+    )
+
+
+def read_customer_models(
+    *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
+) -> pl.DataFrame:
+    return _partition(
+        "select model, param, estimate, std_error, log_likelihood, n_customers, converged"
+        " from analytics.customer_models where as_of = $1 order by model, param",
+        as_of,
+        tenant,
+        role,
+    )
+
+
+def previous_customer_run(
+    *, as_of: dt.date, tenant: Tenant, role: Role = "reader"
+) -> dt.date | None:
+    """The newest RFM run before ``as_of`` (for segment movement), or None."""
+    frame = read_frame(
+        "select max(as_of) as as_of from analytics.customer_rfm where as_of < $1",
+        [as_of],
+        role=role,
+        tenant=tenant,
+    )
+    return frame["as_of"][0]
+
+
+def latest_customer_run(*, tenant: Tenant, role: Role = "reader") -> dt.date | None:
+    """The newest run date with RFM scores for ``tenant``, or None."""
+    frame = read_frame(
+        "select max(as_of) as as_of from analytics.customer_rfm", role=role, tenant=tenant
+    )
+    return frame["as_of"][0]
+
+
+def read_segments_of(*, as_of: dt.date, tenant: Tenant, role: Role = "reader") -> pl.DataFrame:
+    """Each customer's segment in one run (for segment movement)."""
+    return _partition(
+        "select customer_key, segment from analytics.customer_rfm where as_of = $1",
+        as_of,
+        tenant,
+        role,
+    )

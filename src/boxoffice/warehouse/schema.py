@@ -362,6 +362,82 @@ event_reconciliation = sa.Table(
     info={"freshness": "day"},
 )
 
+# Customers: one row per tenant, as_of, customer_key. Values are in cents (gross at sale);
+# recency and T count days.
+customer_rfm = sa.Table(
+    "customer_rfm",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("customer_key", sa.Text, nullable=False),
+    sa.Column("frequency", sa.Integer, nullable=False),
+    sa.Column("recency", sa.Float, nullable=False),
+    sa.Column("T", sa.Float, nullable=False),
+    sa.Column("monetary_value", sa.Float, nullable=False),
+    sa.Column("purchases", sa.Integer, nullable=False),
+    sa.Column("total_value", sa.Float, nullable=False),
+    sa.Column("days_since_last", sa.Integer, nullable=False),
+    sa.Column("r", sa.SmallInteger, nullable=False),
+    sa.Column("f", sa.SmallInteger, nullable=False),
+    sa.Column("m", sa.SmallInteger, nullable=False),
+    sa.Column("fm", sa.SmallInteger, nullable=False),
+    sa.Column("segment", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "customer_key"),
+    sa.CheckConstraint('recency <= "T"', name="recency_within_age"),
+    sa.CheckConstraint("purchases = frequency + 1", name="purchases_are_repeats_plus_one"),
+    schema="analytics",
+)
+
+customer_segments = sa.Table(
+    "customer_segments",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("segment", sa.Text, nullable=False),
+    sa.Column("customers", sa.Integer, nullable=False),
+    sa.Column("revenue", sa.Float, nullable=False),
+    sa.Column("purchases", sa.Integer, nullable=False),
+    sa.Column("average_order_value", sa.Float, nullable=False),
+    sa.Column("share_of_customers", sa.Float, nullable=False),
+    sa.Column("share_of_revenue", sa.Float, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "segment"),
+    schema="analytics",
+)
+
+customer_value = sa.Table(
+    "customer_value",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("customer_key", sa.Text, nullable=False),
+    sa.Column("p_alive", sa.Float, nullable=False),
+    sa.Column("expected_purchases_90d", sa.Float, nullable=False),
+    sa.Column("expected_spend", sa.Float, nullable=False),
+    sa.Column("clv_12m", sa.Float, nullable=False),
+    sa.Column("churn_risk", sa.Text, nullable=False),
+    sa.Column("recency_risk", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "customer_key"),
+    sa.CheckConstraint("p_alive between 0 and 1", name="p_alive_is_a_probability"),
+    sa.CheckConstraint("clv_12m >= 0", name="clv_not_negative"),
+    schema="analytics",
+)
+
+customer_models = sa.Table(
+    "customer_models",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("param", sa.Text, nullable=False),
+    sa.Column("estimate", sa.Float, nullable=False),
+    sa.Column("std_error", sa.Float),
+    sa.Column("log_likelihood", sa.Float, nullable=False),
+    sa.Column("n_customers", sa.Integer, nullable=False),
+    sa.Column("converged", sa.Boolean, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "model", "param"),
+    schema="analytics",
+)
+
 pipeline_runs = sa.Table(
     "pipeline_runs",
     metadata,

@@ -1,0 +1,162 @@
+"""The customers dashboard: segments, their movement, lifetime value, and who is at risk.
+
+Reads the newest ``analytics.customer_*`` partitions as the reader role scoped to the tenant
+(``BOXOFFICE_TENANT``). Customers appear only as ``customer_key``. The at-risk list filters by
+segment and churn risk and downloads as CSV or XLSX.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+import plotly.io as pio
+import polars as pl
+from IPython.display import clear_output, display
+
+from boxoffice import config, customers, warehouse
+from boxoffice.reports import charts, export
+
+LIST_ROWS = 25
+RISK_OPTIONS = [("High", ("high",)), ("High + medium", ("high", "medium")), ("All", ())]
+
+
+def _message(text: str, *, error: bool = False) -> w.HTML:
+    color = "#b00020" if error else "#444"
+    return w.HTML(f"<p class='bx-message' style='color:{color}'>{html.escape(text)}</p>")
+
+
+def _show(out: w.Output, *items) -> None:
+    with out:
+        clear_output(wait=True)
+        for item in items:
+            display(item)
+
+
+def _money_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Cents → currency units for display and export."""
+    money = [c for c in ("clv_12m", "revenue", "average_order_value") if c in frame.columns]
+    return frame.with_columns((pl.col(c) / 100).round(2) for c in money)
+
+
+def _table(frame: pl.DataFrame) -> w.HTML:
+    """A plain HTML table of every row, numbers with thousands separators."""
+
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return f"{value:,.2f}"
+        if isinstance(value, int):
+            return f"{value:,}"
+        return html.escape(str(value))
+
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in frame.iter_rows()
+    )
+    style = (
+        "<style>.bx-table td,.bx-table th{padding:2px 10px;text-align:right;"
+        "font-family:monospace}.bx-table td:first-child{text-align:left}</style>"
+    )
+    return w.HTML(f"{style}<table class='bx-table'><tr>{head}</tr>{body}</table>")
+
+
+class Customers:
+    """Build with a tenant (default ``BOXOFFICE_TENANT``), then ``display(page.layout)``."""
+
+    def __init__(self, tenant: str | None = None, *, role: warehouse.engine.Role = "reader"):
+        pio.renderers.default = "plotly_mimetype"
+        self.tenant = tenant or config.settings().tenant
+        self.layout: w.Widget = self._build(role)
+
+    def _build(self, role) -> w.Widget:
+        if not self.tenant:
+            return _message("Set BOXOFFICE_TENANT to the tenant this dashboard shows.", error=True)
+        try:
+            as_of = warehouse.latest_customer_run(tenant=self.tenant, role=role)
+            if as_of is None:
+                return _message("No customer scores yet: run `boxoffice run`.", error=True)
+            self.customers = warehouse.read_customers(as_of=as_of, tenant=self.tenant, role=role)
+            segments = warehouse.read_customer_segments(as_of=as_of, tenant=self.tenant, role=role)
+            before = warehouse.previous_customer_run(as_of=as_of, tenant=self.tenant, role=role)
+            previous = (
+                warehouse.read_segments_of(as_of=before, tenant=self.tenant, role=role)
+                if before
+                else None
+            )
+        except (warehouse.WarehouseError, ValueError) as exc:
+            return _message(f"Cannot read the warehouse: {exc}", error=True)
+
+        overview = w.Output()
+        _show(
+            overview,
+            charts.segment_treemap(segments),
+            _table(
+                _money_columns(segments).with_columns(
+                    (pl.col("share_of_customers", "share_of_revenue") * 100).round(1)
+                )
+            ),
+        )
+        movement = w.Output()
+        if previous is None:
+            _show(movement, _message("Segment movement appears after a second run."))
+        else:
+            moves = customers.segment_movement(previous, self.customers)
+            _show(movement, w.HTML(f"<h3>Since {before}</h3>"), charts.segment_movement(moves))
+        value = w.Output()
+        if self.customers["clv_12m"].null_count() < self.customers.height:
+            _show(value, charts.clv_distribution(self.customers.drop_nulls("clv_12m")))
+        else:
+            _show(value, _message("No lifetime values for this run."))
+
+        present = [s for s in customers.SEGMENTS if s in set(self.customers["segment"])]
+        self.segments = w.SelectMultiple(
+            options=present, rows=min(6, len(present)), description="Segments"
+        )
+        self.risk = w.ToggleButtons(options=RISK_OPTIONS, description="Churn risk")
+        self.count = w.HTML()
+        self.downloads = w.HTML()
+        self.table = w.Output()
+        for control in (self.segments, self.risk):
+            control.observe(lambda _change: self.refresh(), names="value")
+        self.refresh()
+        header = w.HTML(
+            f"<h2 style='margin:0'>Customers</h2><p class='bx-as-of' style='margin:0;"
+            f"color:#666'>Scores as of {as_of}: {self.customers.height:,} customers</p>"
+        )
+        return w.VBox(
+            [
+                header,
+                overview,
+                movement,
+                value,
+                w.HTML("<h3>Customers at risk, most valuable first</h3>"),
+                w.HBox([self.segments, self.risk], layout=w.Layout(flex_flow="row wrap")),
+                w.HBox([self.count, self.downloads], layout=w.Layout(gap="16px")),
+                self.table,
+            ]
+        )
+
+    def refresh(self) -> None:
+        """Filter the at-risk list and rebuild its table and downloads."""
+        listed = _money_columns(
+            customers.at_risk_list(
+                self.customers.drop_nulls("churn_risk"),
+                segments=list(self.segments.value),
+                risks=list(self.risk.value),
+            )
+        )
+        self.count.value = f"<b class='bx-count'>{listed.height:,}</b> customers"
+        self.downloads.value = " · ".join(
+            [
+                export.download_link(
+                    export.csv_bytes(listed), "customers.csv", mime="text/csv", label="CSV"
+                ),
+                export.download_link(
+                    export.xlsx_bytes(listed, sheet="customers"),
+                    "customers.xlsx",
+                    mime=export.XLSX_MIME,
+                    label="XLSX",
+                ),
+            ]
+        )
+        _show(self.table, _table(listed.head(LIST_ROWS)))

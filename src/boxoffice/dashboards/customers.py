@@ -15,15 +15,11 @@ import polars as pl
 from IPython.display import clear_output, display
 
 from boxoffice import config, customers, warehouse
+from boxoffice.dashboards._ui import message
 from boxoffice.reports import charts, export
 
 LIST_ROWS = 25
 RISK_OPTIONS = [("High", ("high",)), ("High + medium", ("high", "medium")), ("All", ())]
-
-
-def _message(text: str, *, error: bool = False) -> w.HTML:
-    color = "#b00020" if error else "#444"
-    return w.HTML(f"<p class='bx-message' style='color:{color}'>{html.escape(text)}</p>")
 
 
 def _show(out: w.Output, *items) -> None:
@@ -70,11 +66,11 @@ class Customers:
 
     def _build(self, role) -> w.Widget:
         if not self.tenant:
-            return _message("Set BOXOFFICE_TENANT to the tenant this dashboard shows.", error=True)
+            return message("Set BOXOFFICE_TENANT to the tenant this dashboard shows.", error=True)
         try:
             as_of = warehouse.latest_customer_run(tenant=self.tenant, role=role)
             if as_of is None:
-                return _message("No customer scores yet: run `boxoffice run`.", error=True)
+                return message("No customer scores yet: run `boxoffice run`.", error=True)
             self.customers = warehouse.read_customers(as_of=as_of, tenant=self.tenant, role=role)
             segments = warehouse.read_customer_segments(as_of=as_of, tenant=self.tenant, role=role)
             before = warehouse.previous_customer_run(as_of=as_of, tenant=self.tenant, role=role)
@@ -84,7 +80,7 @@ class Customers:
                 else None
             )
         except (warehouse.WarehouseError, ValueError) as exc:
-            return _message(f"Cannot read the warehouse: {exc}", error=True)
+            return message(f"Cannot read the warehouse: {exc}", error=True)
 
         overview = w.Output()
         _show(
@@ -98,7 +94,7 @@ class Customers:
         )
         movement = w.Output()
         if previous is None:
-            _show(movement, _message("Segment movement appears after a second run."))
+            _show(movement, message("Segment movement appears after a second run."))
         else:
             moves = customers.segment_movement(previous, self.customers)
             _show(movement, w.HTML(f"<h3>Since {before}</h3>"), charts.segment_movement(moves))
@@ -106,7 +102,7 @@ class Customers:
         if self.customers["clv_12m"].null_count() < self.customers.height:
             _show(value, charts.clv_distribution(self.customers.drop_nulls("clv_12m")))
         else:
-            _show(value, _message("No lifetime values for this run."))
+            _show(value, message("No lifetime values for this run."))
 
         present = [s for s in customers.SEGMENTS if s in set(self.customers["segment"])]
         self.segments = w.SelectMultiple(

@@ -16,14 +16,10 @@ import plotly.io as pio
 from IPython.display import clear_output, display
 
 from boxoffice import config, metrics, warehouse
+from boxoffice.dashboards._ui import message
 from boxoffice.reports import charts
 
 DEFAULT_DAYS = 90
-
-
-def _message(text: str, *, error: bool = False) -> w.HTML:
-    color = "#b00020" if error else "#444"
-    return w.HTML(f"<p class='bx-message' style='color:{color}'>{html.escape(text)}</p>")
 
 
 class Overview:
@@ -36,11 +32,11 @@ class Overview:
 
     def _build(self, role) -> w.Widget:
         if not self.tenant:
-            return _message("Set BOXOFFICE_TENANT to the tenant this dashboard shows.", error=True)
+            return message("Set BOXOFFICE_TENANT to the tenant this dashboard shows.", error=True)
         try:
             self.as_of = warehouse.latest_as_of(tenant=self.tenant, role=role)
             if self.as_of is None:
-                return _message(
+                return message(
                     "No pipeline run yet for this tenant: run `boxoffice run`.", error=True
                 )
             self.sales = warehouse.read_sales_daily(as_of=self.as_of, tenant=self.tenant, role=role)
@@ -49,7 +45,7 @@ class Overview:
             )
             venues = warehouse.read_venues(as_of=self.as_of, tenant=self.tenant, role=role)
         except (warehouse.WarehouseError, ValueError) as exc:
-            return _message(f"Cannot read the warehouse: {exc}", error=True)
+            return message(f"Cannot read the warehouse: {exc}", error=True)
 
         self.granularity = w.ToggleButtons(
             options=[("Day", "day"), ("Week", "week"), ("Month", "month")],
@@ -97,7 +93,7 @@ class Overview:
         start, end = self.start.value, self.end.value
         venue = self.venue.value or None
         if start is None or end is None:
-            self.status.value = _message("Pick both dates.", error=True).value
+            self.status.value = message("Pick both dates.", error=True).value
             return
         try:
             kpis = metrics.sales.kpis(self.sales, self.days, start, end, venue_id=venue)
@@ -106,7 +102,7 @@ class Overview:
             )
             mix = metrics.sales.channel_mix(self.sales, start, end, venue_id=venue)
         except ValueError as exc:
-            self.status.value = _message(str(exc), error=True).value
+            self.status.value = message(str(exc), error=True).value
             return
         self.status.value = ""
         _replace(self.tiles, charts.kpi_tiles(kpis))

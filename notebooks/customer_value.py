@@ -26,7 +26,6 @@ months = 12
 monthly_discount = 0.01
 
 # %%
-import polars as pl
 from IPython.display import Markdown, display
 
 from boxoffice import customers, warehouse
@@ -59,8 +58,4 @@ for tenant, result in results.items():
     display(Markdown(f"## Tenant `{tenant}`"))
     display(result.models)
     display(charts.clv_distribution(result.values))
-    display(
-        result.values.group_by("churn_risk", "recency_risk")
-        .agg(pl.len().alias("customers"))
-        .sort("churn_risk", "recency_risk")
-    )
+    display(customers.risk_crosstab(result.values))

@@ -33,7 +33,7 @@ import polars as pl
 from IPython.display import Markdown, display
 
 from boxoffice import warehouse
-from boxoffice.alerts.reconciliation import reconciliation_query
+from boxoffice.alerts.reconciliation import flagged_days, reconciliation_query
 from boxoffice.ingest import landing
 from boxoffice.pipeline import context
 from boxoffice.reports import charts
@@ -63,7 +63,7 @@ written = warehouse.replace_partitions(
 for tenant in run.tenants:
     recon = warehouse.read_reconciliation(as_of=run.as_of, tenant=tenant)
     if recon.height:
-        flagged = recon.filter(pl.col("low_volume") | pl.col("orders_mismatch"))
+        flagged = flagged_days(recon)
         display(Markdown(f"## Tenant `{tenant}`: {flagged.height} flagged day(s)"))
         display(charts.reconciliation(recon))
         if flagged.height:

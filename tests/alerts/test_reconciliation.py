@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from boxoffice.alerts.reconciliation import reconciliation_query
+from boxoffice.alerts.reconciliation import flagged_days, reconciliation_query
 from boxoffice.warehouse import engine, replace_partitions
 from tests.ingest.conftest import TENANT_A, TENANT_B, rows
 
@@ -100,3 +101,23 @@ def test_no_mean_before_seven_days_of_history(db):
 def test_invalid_parameters_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         reconciliation_query(**kwargs)
+
+
+def test_flagged_days_are_the_low_or_mismatched_ones(reconciled):
+    frame = pl.DataFrame(
+        reconciled,
+        schema=[
+            "day",
+            "type",
+            "events",
+            "rolling_mean_7d",
+            "orders",
+            "low_volume",
+            "orders_mismatch",
+        ],
+        orient="row",
+    )
+    assert flagged_days(frame).select("day", "type").rows() == [
+        (dt.date(2026, 10, 19), "page_view"),
+        (dt.date(2026, 10, 19), "purchase"),
+    ]

@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from boxoffice.customers.churn import at_risk_list, churn_risk
+from boxoffice.customers.churn import at_risk_list, churn_risk, risk_crosstab
 
 
 def test_thresholds_at_their_boundaries():
@@ -56,3 +56,14 @@ def test_at_risk_list_filters_and_orders_by_value():
     assert at_risk_list(frame, risks=[])["customer_key"].to_list() == ["d", "b", "a", "c"]
     with pytest.raises(ValueError, match="unknown churn risk"):
         at_risk_list(frame, risks=["severe"])
+
+
+def test_risk_crosstab_counts_model_against_rule():
+    frame = pl.DataFrame(
+        {"churn_risk": ["high", "high", "low"], "recency_risk": ["high", "low", "low"]}
+    )
+    assert [tuple(r) for r in risk_crosstab(frame).iter_rows()] == [
+        ("high", "high", 1),
+        ("high", "low", 1),
+        ("low", "low", 1),
+    ]

@@ -20,6 +20,8 @@ trailing mean excludes the day itself so a drop cannot hide in its own average.
 
 from __future__ import annotations
 
+import polars as pl
+
 from boxoffice.warehouse import PartitionQuery, schema
 
 RECONCILIATION_SQL = """
@@ -58,6 +60,11 @@ select cast(:tenant as uuid), cast(:as_of as date), r.day, r.type, r.events,
 from rolled r left join orders o using (day)
 where r.day > cast(:as_of as date) - :days
 """
+
+
+def flagged_days(reconciliation: pl.DataFrame) -> pl.DataFrame:
+    """The rows of a reconciliation partition that need a person: low volume or mismatch."""
+    return reconciliation.filter(pl.col("low_volume") | pl.col("orders_mismatch"))
 
 
 def reconciliation_query(

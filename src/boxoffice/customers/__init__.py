@@ -3,7 +3,7 @@ value and churn risk — functions from polars frames to polars frames, usable o
 transactions frame as well as on the warehouse's."""
 
 from boxoffice.customers.bgnbd import BGNBDFit, expected_purchases, fit_bgnbd, prob_alive
-from boxoffice.customers.churn import at_risk_list, churn_risk
+from boxoffice.customers.churn import at_risk_list, churn_risk, risk_crosstab
 from boxoffice.customers.clv import customer_lifetime_value
 from boxoffice.customers.gamma_gamma import GammaGammaFit, expected_spend, fit_gamma_gamma
 from boxoffice.customers.rfm import (
@@ -30,6 +30,7 @@ __all__ = [
     "fit_bgnbd",
     "fit_gamma_gamma",
     "prob_alive",
+    "risk_crosstab",
     "score_rfm",
     "segment_movement",
     "segment_summary",

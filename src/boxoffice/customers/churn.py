@@ -51,6 +51,16 @@ def churn_risk(
     )
 
 
+def risk_crosstab(values: pl.DataFrame) -> pl.DataFrame:
+    """Customers per (``churn_risk``, ``recency_risk``): where the model and the rule differ."""
+    _require(values, "churn_risk", "recency_risk")
+    return (
+        values.group_by("churn_risk", "recency_risk")
+        .agg(pl.len().alias("customers"))
+        .sort("churn_risk", "recency_risk")
+    )
+
+
 LIST_COLUMNS = [
     "customer_key", "segment", "churn_risk", "p_alive", "days_since_last", "frequency",
     "recency_risk", "clv_12m",

@@ -11,7 +11,7 @@ import polars as pl
 from boxoffice.customers.bgnbd import BGNBDFit, expected_purchases, fit_bgnbd, prob_alive
 from boxoffice.customers.churn import churn_risk
 from boxoffice.customers.clv import customer_lifetime_value
-from boxoffice.customers.gamma_gamma import GammaGammaFit, expected_spend, fit_gamma_gamma
+from boxoffice.customers.gamma_gamma import GammaGammaFit, fit_gamma_gamma
 from boxoffice.customers.summary import _require
 
 HORIZON_DAYS = 90
@@ -55,8 +55,10 @@ def value_customers(
             ),
             on="customer_key",
         )
-        .join(expected_spend(gamma_gamma, summary), on="customer_key")
-        .join(clv.select("customer_key", pl.col("clv").alias("clv_12m")), on="customer_key")
+        .join(
+            clv.select("customer_key", "expected_spend", pl.col("clv").alias("clv_12m")),
+            on="customer_key",
+        )
     )
     values = churn_risk(values).drop("days_since_last")
     models = pl.concat(

@@ -18,6 +18,7 @@ import polars as pl
 from IPython.display import HTML, display
 
 from boxoffice import config, warehouse
+from boxoffice.alerts.reconciliation import flagged_days
 from boxoffice.reports import charts
 
 RECENT_DAYS = 30
@@ -85,7 +86,7 @@ def show(*, today: dt.date | None = None) -> None:
     display(HTML("<h2>Reconciliation</h2>"))
     names = dict(zip(tenants["tenant_id"], tenants["name"], strict=True))
     for tenant, frame in recon.items():
-        flagged = frame.filter(pl.col("low_volume") | pl.col("orders_mismatch"))
+        flagged = flagged_days(frame)
         display(HTML(f"<h3>{html.escape(names[tenant])} (run {as_of[tenant]}): "
                      f"{flagged.height} flagged day(s)</h3>"))  # fmt: skip
         if frame.height:

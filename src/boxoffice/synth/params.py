@@ -21,16 +21,19 @@ class Scale:
 
 SCALES: dict[str, Scale] = {
     # tickets are an outcome, not a setting: ~100k, ~1M and ~10M with the truth below
-    "small": Scale(tenants=2, venues_per_tenant=3, customers_per_tenant=11_000),
-    "medium": Scale(tenants=4, venues_per_tenant=5, customers_per_tenant=55_000),
-    "large": Scale(tenants=8, venues_per_tenant=6, customers_per_tenant=270_000),
+    "small": Scale(tenants=2, venues_per_tenant=3, customers_per_tenant=10_000),
+    "medium": Scale(tenants=4, venues_per_tenant=5, customers_per_tenant=50_000),
+    "large": Scale(tenants=8, venues_per_tenant=6, customers_per_tenant=240_000),
 }
 
 
 @dataclass(frozen=True)
 class BgNbd:
-    """Purchase rate λ ~ Gamma(shape r, rate α) per day; after each purchase a customer drops
-    out with probability p ~ Beta(a, b). Time unit: days (for weeks use α/7)."""
+    """Purchase rate λ ~ Gamma(shape r, rate α) per day; after each *repeat* purchase a
+    customer drops out with probability p ~ Beta(a, b), so the number of repeat purchases
+    before dropout is Geometric(p) on 1, 2, … (not after the first purchase: that would be
+    the MBG/NBD of Batislam et al. 2007, and BG/NBD fits on it are biased). Time unit: days
+    (for weeks use α/7)."""
 
     r: float = 0.55
     alpha: float = 110.0

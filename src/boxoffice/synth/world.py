@@ -164,7 +164,7 @@ def _purchases(rng: np.random.Generator, spec: WorldSpec, clock: _Clock) -> _Pur
     rate = rng.gamma(bg.r, 1 / bg.alpha, n)
     dropout = rng.beta(bg.a, bg.b, n)
     spend_rate = rng.gamma(gg.q, 1 / gg.gamma, n)
-    repeats_before_dropout = rng.geometric(dropout) - 1
+    repeats_before_dropout = rng.geometric(dropout)  # 1, 2, …: BG/NBD (see BgNbd)
     # enough inter-purchase gaps to pass the horizon (6 sd beyond the expected count)
     expected = rate * (horizon - birth)
     drawn = np.minimum(repeats_before_dropout, np.ceil(expected + 6 * np.sqrt(expected) + 10))

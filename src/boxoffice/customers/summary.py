@@ -137,22 +137,20 @@ with occasions as (  -- one row per customer and purchase period (day or week)
            min(period) as first,
            max(period) as last,
            sum(value) as total_value,
+           (array_agg(value order by period))[1] as first_value,
            max(last_day) as last_day
     from occasions
     group by 1
-), first_values as (
-    select o.customer_key, o.value as first_value
-    from occasions o join customers c on c.customer_key = o.customer_key and o.period = c.first
 )
 select c.customer_key,
        c.purchases - 1 as frequency,
        (c.last - c.first)::float8 as recency,
        (($1::date - date '1970-01-05') / $2 - c.first)::float8 as "T",
        case when c.purchases > 1
-            then (c.total_value - f.first_value) / (c.purchases - 1) else 0 end as monetary_value,
+            then (c.total_value - c.first_value) / (c.purchases - 1) else 0 end as monetary_value,
        c.purchases,
        c.total_value,
        $1::date - c.last_day as days_since_last
-from customers c join first_values f using (customer_key)
+from customers c
 order by c.customer_key
 """

@@ -13,9 +13,10 @@
 # %% [markdown]
 # # Customer value
 # BG/NBD (purchases and dropout) and Gamma-Gamma (spend) fitted by maximum likelihood per
-# tenant on the daily customer summary; each customer's P(alive), expected purchases in the
-# next 90 days, expected spend, 12-month CLV and churn risk go to `analytics.customer_value`,
-# the fitted parameters with standard errors to `analytics.customer_models`.
+# tenant on the daily customer summary (stored by the rfm task); each customer's P(alive),
+# expected purchases in the next 90 days, expected spend, 12-month CLV and churn risk go to
+# `analytics.customer_value`, the fitted parameters with standard errors to
+# `analytics.customer_models`.
 
 # %% tags=["parameters"]
 upstream = None
@@ -39,7 +40,7 @@ run = context.parse(as_of=as_of, tenants=tenants)
 # %%
 results = {}
 for tenant in run.tenants:
-    summary = warehouse.read_customer_summary(as_of=run.as_of, tenant=tenant)
+    summary = warehouse.read_scored_summary(as_of=run.as_of, tenant=tenant)
     results[tenant] = customers.value_customers(
         summary, months=months, monthly_discount=monthly_discount
     )

@@ -47,6 +47,8 @@ def test_rfm_partition_matches_the_summary(tenant):
     assert_frame_equal(
         stored.drop("tenant_id", "as_of"), expected, check_dtypes=False, check_column_order=False
     )
+    stored_summary = warehouse.read_scored_summary(as_of=AS_OF, tenant=tenant)
+    assert_frame_equal(stored_summary, summary, check_dtypes=False)
     segments = warehouse.read_customer_segments(as_of=AS_OF, tenant=tenant)
     assert segments["customers"].sum() == summary.height
     assert segments["share_of_revenue"].sum() == pytest.approx(1.0)

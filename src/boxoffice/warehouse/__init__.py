@@ -18,6 +18,7 @@ from boxoffice.warehouse.reads import (
     read_dead_letter_reasons,
     read_reconciliation,
     read_sales_daily,
+    read_scored_summary,
     read_segments_of,
     read_venues,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "read_frame",
     "read_reconciliation",
     "read_sales_daily",
+    "read_scored_summary",
     "read_segments_of",
     "read_venues",
     "replace_partitions",

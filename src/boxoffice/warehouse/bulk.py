@@ -18,7 +18,14 @@ import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.engine import Connection
 
-from boxoffice.warehouse.engine import Role, WarehouseError, database_url, libpq_url, parse_tenant
+from boxoffice.warehouse.engine import (
+    WORK_MEM,
+    Role,
+    WarehouseError,
+    database_url,
+    libpq_url,
+    parse_tenant,
+)
 
 COPY_CHUNK_ROWS = 100_000
 
@@ -80,12 +87,11 @@ def read_frame(
     except Exception as exc:  # ADBC raises its own OperationalError family
         raise WarehouseError(f"cannot connect as {role}: {str(exc).splitlines()[0]}") from exc
     with conn, conn.cursor() as cur:
-        if tenant is not None:
-            cur.execute(
-                "select set_config('app.tenant_id', $1, false)",
-                parameters=[str(parse_tenant(tenant))],
-            )
-            cur.fetchall()
+        cur.execute(
+            "select set_config('work_mem', $1, false), set_config('app.tenant_id', $2, false)",
+            parameters=[WORK_MEM, "" if tenant is None else str(parse_tenant(tenant))],
+        )
+        cur.fetchall()
         cur.execute(query, parameters=list(params) if params is not None else None)
         table = cur.fetch_arrow_table()
     return _to_polars(table)

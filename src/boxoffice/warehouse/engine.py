@@ -27,6 +27,7 @@ from boxoffice.warehouse import embedded
 Role = Literal["owner", "pipeline", "reader"]
 ROLE_NAMES: dict[str, str] = {"pipeline": "boxoffice_pipeline", "reader": "boxoffice_reader"}
 CONNECT_TIMEOUT_S = 5
+WORK_MEM = "64MB"  # per sort or hash: a tenant's customers (~500k rows) stay in memory
 
 
 class WarehouseError(RuntimeError):
@@ -104,7 +105,11 @@ def _engine(url: str) -> Engine:
     eng = _ENGINES[url] = sa.create_engine(
         url,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "boxoffice"},
+        connect_args={
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            "application_name": "boxoffice",
+            "options": f"-c work_mem={WORK_MEM}",
+        },
     )
 
     @sa.event.listens_for(eng, "reset")

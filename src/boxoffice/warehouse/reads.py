@@ -117,6 +117,18 @@ def read_customer_summary(
     return read_frame(SUMMARY_SQL, [as_of, TIME_UNITS[time_unit]], role=role, tenant=tenant)
 
 
+def read_scored_summary(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
+    """The customer summary the rfm task stored beside its scores (``analytics.customer_rfm``):
+    what :func:`read_customer_summary` returned for that run, without computing it again."""
+    return _partition(
+        'select customer_key, frequency, recency, "T", monetary_value, purchases, total_value,'
+        " days_since_last from analytics.customer_rfm where as_of = $1 order by customer_key",
+        as_of,
+        tenant,
+        role,
+    )
+
+
 def read_customers(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     """RFM scores joined with value and churn risk, one row per customer of the partition."""
     return _partition(

@@ -39,20 +39,15 @@ run = context.parse(as_of=as_of, tenants=tenants)
 
 # %%
 results = {}
-for tenant in run.tenants:
-    summary = warehouse.read_scored_summary(as_of=run.as_of, tenant=tenant)
-    results[tenant] = customers.value_customers(
-        summary, months=months, monthly_discount=monthly_discount
-    )
-written = {
-    "analytics.customer_value": warehouse.write_partitions(
-        schema.customer_value, {t: r.values for t, r in results.items()}, as_of=run.as_of
-    ),
-    "analytics.customer_models": warehouse.write_partitions(
-        schema.customer_models, {t: r.models for t, r in results.items()}, as_of=run.as_of
-    ),
-}
-written
+with warehouse.partition_writer(as_of=run.as_of) as writer:  # writes while the next computes
+    for tenant in run.tenants:
+        summary = warehouse.read_scored_summary(as_of=run.as_of, tenant=tenant)
+        results[tenant] = customers.value_customers(
+            summary, months=months, monthly_discount=monthly_discount
+        )
+        writer.write(schema.customer_value, tenant, results[tenant].values)
+        writer.write(schema.customer_models, tenant, results[tenant].models)
+writer.written
 
 # %%
 for tenant, result in results.items():

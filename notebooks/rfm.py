@@ -34,22 +34,17 @@ charts.use_notebook_renderer()
 run = context.parse(as_of=as_of, tenants=tenants)
 
 # %%
-scores, segments = {}, {}
-for tenant in run.tenants:
-    summary = warehouse.read_customer_summary(as_of=run.as_of, tenant=tenant)
-    scores[tenant] = customers.score_rfm(summary)
-    segments[tenant] = customers.segment_summary(scores[tenant])
-written = {
-    "analytics.customer_rfm": warehouse.write_partitions(
-        schema.customer_rfm, scores, as_of=run.as_of
-    ),
-    "analytics.customer_segments": warehouse.write_partitions(
-        schema.customer_segments, segments, as_of=run.as_of
-    ),
-}
-written
+segments = {}
+with warehouse.partition_writer(as_of=run.as_of) as writer:  # writes while the next computes
+    for tenant in run.tenants:
+        summary = warehouse.read_customer_summary(as_of=run.as_of, tenant=tenant)
+        scores = customers.score_rfm(summary)
+        segments[tenant] = customers.segment_summary(scores)
+        writer.write(schema.customer_rfm, tenant, scores)
+        writer.write(schema.customer_segments, tenant, segments[tenant])
+writer.written
 
 # %%
 for tenant in run.tenants:
-    display(Markdown(f"## Tenant `{tenant}`: {scores[tenant].height:,} customers"))
+    display(Markdown(f"## Tenant `{tenant}`: {segments[tenant]['customers'].sum():,} customers"))
     display(charts.segment_treemap(segments[tenant]))

@@ -2,7 +2,12 @@
 
 from boxoffice.warehouse.bulk import copy_frame, read_frame
 from boxoffice.warehouse.engine import WarehouseError, connect, set_tenant
-from boxoffice.warehouse.partitions import PartitionQuery, replace_partitions, write_partitions
+from boxoffice.warehouse.partitions import (
+    PartitionQuery,
+    partition_writer,
+    replace_partitions,
+    write_partitions,
+)
 from boxoffice.warehouse.reads import (
     latest_as_of,
     latest_customer_run,
@@ -32,6 +37,7 @@ __all__ = [
     "latest_customer_run",
     "list_tenants",
     "newest_sale_date",
+    "partition_writer",
     "previous_customer_run",
     "read_batches",
     "read_customer_days",

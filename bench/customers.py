@@ -2,7 +2,7 @@
 ``lifetimes``.
 
 1. Setup (timed, not compared): a throwaway embedded server, the synthetic world, and the
-   sales-aggregates partitions ``analytics.customer_days`` the customer tasks read.
+   sales facts (``analytics.customer_days`` is what the customer tasks read).
 2. End to end, as the ``rfm`` and ``customer-value`` tasks do it, for every tenant: the summary
    computed inside PostgreSQL (by the rfm task, which stores it beside the scores; the
    customer-value task reads it back), RFM scores and segment summary, BG/NBD and Gamma-Gamma
@@ -99,7 +99,7 @@ class Stages:
 
 
 def setup(scale: str, seed: int) -> dict:
-    from boxoffice import metrics, warehouse
+    from boxoffice import warehouse
     from boxoffice.synth import WorldSpec, build_world
     from boxoffice.warehouse import engine, migrate
 
@@ -111,7 +111,7 @@ def setup(scale: str, seed: int) -> dict:
     )
     loaded = time.perf_counter()
     tenants = [t["tenant_id"] for t in manifest["tenants"]]
-    warehouse.replace_partitions(metrics.sales.daily_queries(), as_of=AS_OF, tenants=tenants)
+    warehouse.refresh_sales(tenants)
     return {
         "tenants": tenants,
         "customers": manifest["rows"]["customers"],

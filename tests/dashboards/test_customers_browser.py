@@ -24,7 +24,7 @@ def tenant(built_world):
         mp.setenv("BOXOFFICE_DATABASE_URL", built_world["url"])
         days = warehouse.read_frame(
             "select customer_key, local_date, gross_cents from analytics.customer_days"
-            " where as_of = $1",
+            " where local_date <= $1",
             [AS_OF],
             tenant=tenant,
         )

@@ -27,7 +27,7 @@ def tenants(built_world):
             rows = conn.execute(
                 sa.text(
                     "select tenant_id::text, sum(net_cents) from analytics.sales_daily"
-                    " where as_of = :d and local_date > :d - :n group by 1 order by 1"
+                    " where local_date <= :d and local_date > :d - :n group by 1 order by 1"
                 ),
                 {"d": dt.date(2026, 10, 31), "n": DAYS},
             ).all()
@@ -95,7 +95,8 @@ def test_granularity_and_venue_filters_update_the_charts(server, browser, built_
             venue, net = conn.execute(
                 sa.text(
                     "select v.name, sum(s.net_cents) from analytics.sales_daily s join analytics.venues v"
-                    " using (tenant_id, as_of, venue_id) where s.as_of = :d and s.local_date > :d - :n"
+                    " using (tenant_id, venue_id) where v.as_of = :d and s.local_date > :d - :n"
+                    " and s.local_date <= :d"
                     " and s.tenant_id = :t group by v.name order by v.name limit 1"
                 ),
                 {"d": dt.date(2026, 10, 31), "n": DAYS, "t": tenants[0][0]},

@@ -1,4 +1,4 @@
-"""Daily sales in SQL on a hand-made world with hand-computed expectations.
+"""Sales facts in SQL on a hand-made world with hand-computed expectations.
 
 One tenant, one venue in Los Angeles (UTC−8 in winter, UTC−7 from 8 March 2026), one event.
 
@@ -10,18 +10,17 @@ One tenant, one venue in Los Angeles (UTC−8 in winter, UTC−7 from 8 March 20
 | t4     | o3    | c2       | mobile  | 2026-03-01 20:00  | 2026-03-01 12:00  | 4000  | 550 | —                      |
 | t5     | o4    | c1       | web     | 2026-03-08 09:30  | 2026-03-08 01:30 PST | 6000 | 750 | —                    |
 | t6     | o5    | c2       | web     | 2026-03-08 10:30  | 2026-03-08 03:30 PDT | 7000 | 850 | —                    |
-| t7     | o6    | c1       | web     | 2026-03-10 07:30  | 2026-03-10 00:30  | 3000  | 450 | — (after an as_of of 03-09) |
+| t7     | o6    | c1       | web     | 2026-03-10 07:30  | 2026-03-10 00:30  | 3000  | 450 | —                      |
 """
 
 import datetime as dt
-import uuid
 
 import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from boxoffice import metrics, privacy
-from boxoffice.warehouse import PartitionQuery, bulk, engine, read_frame, replace_partitions
+from boxoffice import privacy
+from boxoffice.warehouse import bulk, engine, read_frame, read_sales_daily, refresh_sales
 from boxoffice.warehouse import schema as s
 
 T = "11111111-1111-4111-8111-111111111111"
@@ -132,97 +131,184 @@ def tiny_world(migrated_db):
     return T
 
 
-def build(as_of: dt.date) -> pl.DataFrame:
-    replace_partitions(metrics.sales.daily_queries(), as_of=as_of, tenants=[T])
+FACTS = ("sales_hourly", "sales_daily", "customer_days")
+
+
+def facts(table: str, tenant: str = T) -> pl.DataFrame:
+    """A fact table of ``tenant`` in a stable order, without the tenant column."""
+    frame = read_frame(f"select * from analytics.{table}", tenant=tenant).drop("tenant_id")
+    return frame.sort(frame.columns)
+
+
+def daily() -> list[tuple]:
     return read_frame(
-        "select local_date, channel, tickets_sold, gross_cents, fee_cents, refunded_tickets, refund_cents,"
-        " net_cents, orders, customers from analytics.sales_daily where as_of = $1 order by local_date, channel",
-        [as_of],
+        "select local_date, channel, tickets_sold, gross_cents, fee_cents, refunded_tickets,"
+        " refund_cents, net_cents, orders from analytics.sales_daily order by local_date, channel",
         tenant=T,
-    )
+    ).rows()
+
+
+def owner(sql: str, **params) -> None:
+    """Change ``source`` as the platform would (the owner, scoped to the tenant)."""
+    with engine.connect() as conn:
+        engine.set_tenant(conn, T)
+        conn.execute(sa.text(sql), params)
+
+
+def queued() -> list[dt.date]:
+    with engine.connect() as conn:
+        return (
+            conn.execute(sa.text("select utc_date from source.ticket_changes order by 1"))
+            .scalars()
+            .all()
+        )
+
+
+d = dt.date
+DAILY = [
+    # local day, channel, tickets, gross, fees, refunded, refund, net, orders
+    (d(2026, 2, 28), "web", 2, 10000, 1300, 0, 0, 10000, 1),  # 23:30 PST: still February
+    (d(2026, 3, 1), "mobile", 1, 4000, 550, 0, 0, 4000, 1),
+    (d(2026, 3, 1), "web", 1, 8000, 950, 0, 0, 8000, 1),  # 00:30 PST: March
+    (d(2026, 3, 2), "web", 0, 0, 0, 1, 5000, -5000, 0),  # the refund's own day
+    (d(2026, 3, 8), "web", 2, 13000, 1600, 0, 0, 13000, 2),  # 01:30 PST and 03:30 PDT
+    (d(2026, 3, 10), "web", 1, 3000, 450, 0, 0, 3000, 1),
+]
 
 
 def test_daily_sales_by_local_day_with_refunds_on_their_own_day(tiny_world):
-    d = dt.date
-    expected = [
-        # local day,    channel,  tickets, gross, fees, refunded, refund, net, orders, customers
-        (d(2026, 2, 28), "web", 2, 10000, 1300, 0, 0, 10000, 1, 1),  # 23:30 PST: still February
-        (d(2026, 3, 1), "mobile", 1, 4000, 550, 0, 0, 4000, 1, 1),
-        (d(2026, 3, 1), "web", 1, 8000, 950, 0, 0, 8000, 1, 1),  # 00:30 PST: March
-        (d(2026, 3, 2), "web", 0, 0, 0, 1, 5000, -5000, 0, 0),  # the refund's own day
-        (d(2026, 3, 8), "web", 2, 13000, 1600, 0, 0, 13000, 2, 2),  # 01:30 PST and 03:30 PDT
+    [done] = refresh_sales([T])
+    assert (done.mode, done.days) == ("full", None)
+    assert daily() == DAILY
+
+
+def test_hourly_sales_by_local_hour_across_the_spring_forward(tiny_world):
+    refresh_sales([T])
+    hourly = read_frame(
+        "select local_date, local_hour, tickets_sold, refunded_tickets from analytics.sales_hourly"
+        " order by 1, 2",
+        tenant=T,
+    )
+    assert hourly.rows() == [
+        (d(2026, 2, 28), 23, 2, 0),
+        (d(2026, 3, 1), 0, 1, 0),
+        (d(2026, 3, 1), 12, 1, 0),
+        (d(2026, 3, 2), 10, 0, 1),  # 18:00 UTC = 10:00 PST
+        (d(2026, 3, 8), 1, 1, 0),  # 01:30 PST; 02:00 does not exist that night
+        (d(2026, 3, 8), 3, 1, 0),  # 03:30 PDT
+        (d(2026, 3, 10), 0, 1, 0),
     ]
-    assert build(d(2026, 3, 9)).rows() == expected
 
 
-def test_as_of_cuts_at_the_local_day(tiny_world):
-    days = build(dt.date(2026, 3, 1))["local_date"].to_list()
-    assert days == [dt.date(2026, 2, 28), dt.date(2026, 3, 1), dt.date(2026, 3, 1)]  # no refund yet
-    assert build(dt.date(2026, 3, 10))["local_date"].max() == dt.date(2026, 3, 10)  # t7 at 00:30
+def test_reads_cut_at_the_local_day_of_as_of(tiny_world):
+    refresh_sales([T])
+    sales = read_sales_daily(as_of=d(2026, 3, 1), tenant=T)
+    assert sales["local_date"].to_list() == [d(2026, 2, 28), d(2026, 3, 1), d(2026, 3, 1)]
+    assert sales["net_cents"].sum() == 22000  # no refund yet
+    assert read_sales_daily(as_of=d(2026, 3, 10), tenant=T)["net_cents"].sum() == 33000
 
 
 def test_customer_days_are_keyed_by_the_hmac_never_the_id(tiny_world):
-    build(dt.date(2026, 3, 9))
+    refresh_sales([T])
     days = read_frame(
         "select local_date, customer_key, orders, tickets, gross_cents from analytics.customer_days"
-        " where as_of = $1 order by local_date, customer_key",
-        [dt.date(2026, 3, 9)],
+        " order by local_date, customer_key",
         tenant=T,
     )
     k1, k2 = privacy.customer_key(C1), privacy.customer_key(C2)
-    d = dt.date
     expected = sorted(
         [
             (d(2026, 2, 28), k1, 1, 2, 10000),
             (d(2026, 3, 1), k2, 2, 2, 12000),
             (d(2026, 3, 8), k1, 1, 1, 6000),
             (d(2026, 3, 8), k2, 1, 1, 7000),
+            (d(2026, 3, 10), k1, 1, 1, 3000),
         ]
     )
     assert days.rows() == expected
     assert C1 not in days["customer_key"].to_list()
 
 
-def test_rerunning_a_date_replaces_its_partition_and_keeps_others(tiny_world):
-    first = build(dt.date(2026, 3, 9))
-    build(dt.date(2026, 3, 1))
-    assert build(dt.date(2026, 3, 9)).equals(first)
-    with engine.connect() as conn:
-        per_as_of = dict(
-            conn.execute(
-                sa.text("select as_of, count(*) from analytics.sales_daily group by 1")
-            ).all()
-        )
-    assert per_as_of == {dt.date(2026, 3, 1): 3, dt.date(2026, 3, 9): 5}
-
-
-def test_a_failing_partition_write_changes_nothing(tiny_world):
-    build(dt.date(2026, 3, 9))
-    before = read_frame("select * from analytics.sales_daily order by 1, 2, 3, 4, 5", tenant=T)
-    division_by_zero = PartitionQuery(
-        s.venues_dim,
-        "select cast(:tenant as uuid), cast(:as_of as date), venue_id, name, city, timezone,"
-        " capacity / 0, 'x' from source.venues",
+def test_changes_are_queued_by_utc_day_and_recomputed_around_it(tiny_world):
+    refresh_sales([T])
+    assert queued() == []
+    # a late ticket of order 2 (sold 2026-03-01 08:30 UTC) and the refund of ticket 6
+    owner(
+        "insert into source.tickets (tenant_id, ticket_id, order_id, event_id, price_cents,"
+        " fee_cents, ticket_type, sold_at, status) values (:t, :ticket, :o, :e, 8000, 950,"
+        " 'standard', :at, 'sold')",
+        t=T, ticket=tid(8), o=oid(2), e=E, at=ts("2026-03-01 08:30"),
+    )  # fmt: skip
+    owner(
+        "update source.tickets set status = 'refunded', refunded_at = :at where ticket_id = :id",
+        at=ts("2026-03-09 02:00"),  # 2026-03-08 19:00 PDT
+        id=tid(6),
     )
-    broken = [*metrics.sales.daily_queries(), division_by_zero]
-    with pytest.raises(sa.exc.DataError, match="division by zero"):
-        replace_partitions(broken, as_of=dt.date(2026, 3, 9), tenants=[T])
-    assert read_frame(
-        "select * from analytics.sales_daily order by 1, 2, 3, 4, 5", tenant=T
-    ).equals(before)
+    # the new ticket's sale day; ticket 6's sale day (old and new row: once) and refund day
+    assert queued() == [d(2026, 3, 1), d(2026, 3, 8), d(2026, 3, 9)]
+    [done] = refresh_sales([T])
+    assert done.mode == "incremental"
+    around_march_1 = [d(2026, 2, 28), d(2026, 3, 1), d(2026, 3, 2)]
+    around_march_8_and_9 = [d(2026, 3, 7), d(2026, 3, 8), d(2026, 3, 9), d(2026, 3, 10)]
+    assert done.days == around_march_1 + around_march_8_and_9
+    assert queued() == []
+    expected = {row[:2]: row for row in DAILY}
+    expected[(d(2026, 3, 1), "web")] = (d(2026, 3, 1), "web", 2, 16000, 1900, 0, 0, 16000, 1)
+    expected[(d(2026, 3, 8), "web")] = (d(2026, 3, 8), "web", 2, 13000, 1600, 1, 7000, 6000, 2)
+    assert daily() == sorted(expected.values())
+    incremental = {table: facts(table) for table in FACTS}
+    refresh_sales([T], full=True)
+    for table in FACTS:
+        assert facts(table).equals(incremental[table]), table
 
 
-def test_partitions_are_written_under_rls(tiny_world):
-    other = str(uuid.uuid4())
-    with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
-        replace_partitions(
-            [
-                PartitionQuery(
-                    s.venues_dim,
-                    f"select cast('{other}' as uuid), cast(:as_of as date),"
-                    " venue_id, name, city, timezone, capacity, 'x' from source.venues",
-                )
-            ],
-            as_of=dt.date(2026, 3, 9),
-            tenants=[T],
-        )
+def test_a_channel_change_of_an_order_moves_its_sales(tiny_world):
+    refresh_sales([T])
+    owner("update source.orders set channel = 'box_office' where order_id = :o", o=oid(3))
+    assert queued() == [d(2026, 3, 1)]
+    refresh_sales([T])
+    assert (d(2026, 3, 1), "box_office", 1, 4000, 550, 0, 0, 4000, 1) in daily()
+    assert not [row for row in daily() if row[1] == "mobile"]
+
+
+def test_deleted_tickets_leave_the_facts(tiny_world):
+    refresh_sales([T])
+    owner("delete from source.tickets where ticket_id = :id", id=tid(7))
+    refresh_sales([T])
+    assert daily() == DAILY[:-1]
+
+
+def test_nothing_queued_changes_nothing(tiny_world):
+    refresh_sales([T])
+    before = {table: facts(table) for table in FACTS}
+    [done] = refresh_sales([T])
+    assert (done.mode, done.days, done.rows) == ("none", [], {})
+    for table in FACTS:
+        assert facts(table).equals(before[table])
+
+
+def test_a_failing_refresh_keeps_the_facts_and_the_queue(tiny_world):
+    refresh_sales([T])
+    before = daily()
+    owner("update source.tickets set price_cents = 1 where ticket_id = :id", id=tid(3))
+    with engine.connect() as conn:
+        conn.execute(sa.text("revoke insert on analytics.customer_days from boxoffice_pipeline"))
+    try:
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+            refresh_sales([T])
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text("grant insert on analytics.customer_days to boxoffice_pipeline"))
+    assert daily() == before and queued() == [d(2026, 3, 1)]
+    refresh_sales([T])
+    assert (d(2026, 3, 1), "web", 1, 1, 950, 0, 0, 1, 1) in daily()
+
+
+def test_a_tenant_refresh_neither_sees_nor_consumes_another_tenants_changes(tiny_world):
+    refresh_sales([T])
+    owner("delete from source.tickets where ticket_id = :id", id=tid(7))
+    other = "77777777-7777-4777-8777-777777777777"
+    [done] = refresh_sales([other])
+    assert done.mode == "full" and done.rows["analytics.sales_daily"] == 0
+    assert queued() == [d(2026, 3, 10)]
+    assert facts("sales_daily", other).is_empty()

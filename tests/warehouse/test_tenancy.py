@@ -13,6 +13,7 @@ from boxoffice.ingest import ingest_stream
 from boxoffice.warehouse import (
     engine,
     read_customer_summary,
+    refresh_sales,
     replace_partitions,
     schema,
     write_partitions,
@@ -42,11 +43,21 @@ def two_tenants(make_database, tmp_path_factory):
         ingest_stream(
             io.BytesIO(ndjson(*(event(tenant=t) for t in (a, a, b, b)))), name="two tenants"
         )
+        refresh_sales([a, b])
         replace_partitions(
-            [*metrics.sales.daily_queries(), reconciliation_query()],
+            [metrics.sales.venues_query(), reconciliation_query()],
             as_of=dt.date(2026, 10, 31),
             tenants=[a, b],
         )
+        for tenant in (a, b):  # one queued change each (a no-op update still queues its days)
+            with engine.connect("owner", tenant=tenant) as conn:
+                conn.execute(
+                    sa.text(
+                        "update source.tickets set price_cents = price_cents where ticket_id ="
+                        " (select ticket_id from source.tickets where tenant_id = :t limit 1)"
+                    ),
+                    {"t": tenant},
+                )
         for table, frames in _customer_tables([a, b]).items():
             write_partitions(table, frames, as_of=dt.date(2026, 10, 31))
     return world["url"], a, b

@@ -128,8 +128,8 @@ with occasions as (  -- one row per customer and purchase period (day or week)
            (local_date - date '1970-01-05') / $2 as period,
            max(local_date) as last_day,
            sum(gross_cents)::float8 as value
-    from analytics.customer_days
-    where as_of = $1
+    from analytics.customer_days  -- ordered by (tenant, customer_key, local_date): no sort
+    where local_date <= $1
     group by 1, 2
 ), customers as (
     select customer_key,

@@ -1,108 +1,162 @@
-"""Daily sales aggregates, computed in PostgreSQL (the heavy group-by stays in the database).
+"""Sales facts, computed in PostgreSQL and kept current incrementally (docs/metrics.md is the
+contract: grain, formulas, edge cases).
 
-``analytics.sales_daily`` — grain: one row per (tenant, as_of, venue, local day, channel), where
-the local day is the calendar day in the **venue's** time zone (IANA, ``source.venues``):
+``analytics.sales_hourly`` — one row per (tenant, local day, local hour, venue, event, channel,
+ticket type) with any sale or refund; the local day and hour are those of the **venue's** time
+zone (IANA, ``source.venues``):
 
-* ``tickets_sold``, ``gross_cents``, ``fee_cents`` — tickets whose sale falls on that day, with
-  the sum of their ticket prices and of their fees; a ticket refunded later still counts here;
-* ``refunded_tickets``, ``refund_cents`` — tickets whose *refund* falls on that day (the refund
-  is booked on the refund's day, not the sale's) and the ticket price refunded;
+* ``tickets_sold``, ``gross_cents``, ``fee_cents`` — tickets whose sale falls in that hour,
+  with the sum of their prices and of their fees; a ticket refunded later still counts here;
+* ``refunded_tickets``, ``refund_cents`` — tickets whose *refund* falls in that hour (booked on
+  the refund's day, not the sale's) and the price refunded;
 * ``net_cents = gross_cents − refund_cents`` (fees excluded: revenue is the venue's);
-* ``orders`` — distinct orders with a ticket sold that day (an order's tickets share one
-  instant, event and channel, so orders add up across days, venues and channels);
-* ``customers`` — distinct customers buying that day (does *not* add up across rows).
+* ``orders`` — distinct orders with a ticket sold in the row. An order's tickets are sold at
+  one instant through one channel, so orders add up over hours, days, venues and channels; an
+  order holding several events or ticket types counts once in each.
 
-``analytics.customer_days`` — grain: one row per (tenant, as_of, venue, local day, customer) with
-a purchase, keyed by ``customer_key`` (never the customer id): what distinct-customer counts over
-any date range are computed from.
+``analytics.sales_daily`` — the same by local day (the hourly rows summed).
 
-Only days up to ``as_of`` (inclusive, local) are written: a run for an earlier date sees the
-world as it was on that date, so re-running a date gives the same rows.
+``analytics.customer_days`` — one row per (tenant, customer_key, local day, venue) with a
+purchase: what distinct-customer counts, cohorts and the customer summary are computed from.
+Customers appear only as ``customer_key`` (HMAC of the id, computed in SQL).
+
+**Incremental refresh.** Triggers queue the UTC days of every changed sale or refund time
+(``source.ticket_changes``). A refresh recomputes every local day that can hold an instant of
+those UTC days (the day before, the day, the day after: time zones lie within ±14 h of UTC),
+from the tickets in the UTC ranges that cover those local days (:func:`recompute_window`), and
+replaces exactly those days' rows. A full rebuild is the same SQL over all days, so the two
+give the same tables.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import polars as pl
 
 from boxoffice import privacy
 from boxoffice.warehouse.partitions import PartitionQuery
-from boxoffice.warehouse.schema import customer_days, sales_daily, venues_dim
+from boxoffice.warehouse.schema import venues_dim
 
-DAILY_SQL = """
-with tickets as (
-    select e.venue_id,
-           o.channel,
-           t.order_id,
-           o.customer_id,
-           t.price_cents,
-           t.fee_cents,
-           (t.sold_at at time zone v.timezone)::date as sold_on,
-           (t.refunded_at at time zone v.timezone)::date as refunded_on
-    from source.tickets t
+ONE_DAY = dt.timedelta(days=1)
+MEASURES = [
+    "tickets_sold",
+    "gross_cents",
+    "fee_cents",
+    "refunded_tickets",
+    "refund_cents",
+    "net_cents",
+    "orders",
+]
+
+
+def recompute_window(
+    utc_days: Iterable[dt.date],
+) -> tuple[list[dt.date], list[tuple[dt.datetime, dt.datetime]]]:
+    """The local days to recompute for changes on ``utc_days``, and the disjoint UTC ranges
+    ``[lo, hi)`` holding every instant of those local days in any time zone.
+
+    An instant of UTC day ``d`` falls on local day ``d − 1``, ``d`` or ``d + 1`` (offsets lie
+    within ±14 h); local day ``L`` lies within UTC ``[L − 1 day, L + 2 days)``. Ranges of
+    neighbouring days are merged, so no ticket is read twice.
+    """
+    local = sorted({d + k * ONE_DAY for d in set(utc_days) for k in (-1, 0, 1)})
+    ranges: list[tuple[dt.datetime, dt.datetime]] = []
+    for day in local:
+        lo = dt.datetime.combine(day - ONE_DAY, dt.time(), tzinfo=dt.UTC)
+        hi = dt.datetime.combine(day + 2 * ONE_DAY, dt.time(), tzinfo=dt.UTC)
+        if ranges and lo <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], hi)
+        else:
+            ranges.append((lo, hi))
+    return local, ranges
+
+
+def _tickets(time_column: str) -> str:
+    """Tickets whose ``time_column`` lies in one of the ranges ``:lo[i] … :hi[i]`` and whose local
+    day (venue's zone) is in ``:days`` (all days when ``:days`` is null)."""
+    return f"""
+    select e.venue_id, t.event_id, o.channel, t.ticket_type, t.order_id, o.customer_id,
+           t.price_cents, t.fee_cents, t.{time_column} at time zone v.timezone as local_ts
+    from unnest(cast(:lo as timestamptz[]), cast(:hi as timestamptz[])) as r(lo, hi)
+    join source.tickets t on t.{time_column} >= r.lo and t.{time_column} < r.hi
     join source.orders o using (tenant_id, order_id)
     join source.events e using (tenant_id, event_id)
     join source.venues v using (tenant_id, venue_id)
-),
-sold as (
-    select venue_id,
-           sold_on as local_date,
-           channel,
+    where cast(:days as date[]) is null
+       or (t.{time_column} at time zone v.timezone)::date = any(cast(:days as date[]))
+    """  # noqa: S608 (column and table names are constants)
+
+
+HOURLY_SQL = f"""
+insert into analytics.sales_hourly
+    (tenant_id, local_date, local_hour, venue_id, event_id, channel, ticket_type,
+     {", ".join(MEASURES)})
+with sold as (
+    select venue_id, event_id, channel, ticket_type,
+           local_ts::date as local_date,
+           extract(hour from local_ts)::smallint as local_hour,
            count(*) as tickets_sold,
            sum(price_cents) as gross_cents,
            sum(fee_cents) as fee_cents,
-           count(distinct order_id) as orders,
-           count(distinct customer_id) as customers
-    from tickets
-    where sold_on <= :as_of
-    group by 1, 2, 3
+           count(distinct order_id) as orders
+    from ({_tickets("sold_at")}) s
+    group by 1, 2, 3, 4, 5, 6
 ),
 refunded as (
-    select venue_id,
-           refunded_on as local_date,
-           channel,
+    select venue_id, event_id, channel, ticket_type,
+           local_ts::date as local_date,
+           extract(hour from local_ts)::smallint as local_hour,
            count(*) as refunded_tickets,
            sum(price_cents) as refund_cents
-    from tickets
-    where refunded_on <= :as_of
-    group by 1, 2, 3
+    from ({_tickets("refunded_at")}) s
+    group by 1, 2, 3, 4, 5, 6
 )
-select cast(:tenant as uuid), cast(:as_of as date), venue_id, local_date, channel,
+select cast(:tenant as uuid), local_date, local_hour, venue_id, event_id, channel, ticket_type,
        coalesce(s.tickets_sold, 0),
        coalesce(s.gross_cents, 0),
        coalesce(s.fee_cents, 0),
        coalesce(r.refunded_tickets, 0),
        coalesce(r.refund_cents, 0),
        coalesce(s.gross_cents, 0) - coalesce(r.refund_cents, 0),
-       coalesce(s.orders, 0),
-       coalesce(s.customers, 0)
+       coalesce(s.orders, 0)
 from sold s
-full join refunded r using (venue_id, local_date, channel)
-"""
+full join refunded r using (venue_id, event_id, channel, ticket_type, local_date, local_hour)
+"""  # noqa: S608 (column and table names are constants)
+
+DAILY_SQL = f"""
+insert into analytics.sales_daily
+    (tenant_id, local_date, venue_id, event_id, channel, ticket_type, {", ".join(MEASURES)})
+select tenant_id, local_date, venue_id, event_id, channel, ticket_type,
+       {", ".join(f"sum({m})" for m in MEASURES)}
+from analytics.sales_hourly
+where cast(:days as date[]) is null or local_date = any(cast(:days as date[]))
+group by 1, 2, 3, 4, 5, 6
+"""  # noqa: S608 (column and table names are constants)
 
 # the customer key is boxoffice.privacy's HMAC-SHA256, built from sha256 and the bound pads
-CUSTOMER_DAYS_SQL = """
-with activity as (
-    select e.venue_id,
-           (t.sold_at at time zone v.timezone)::date as local_date,
-           o.customer_id,
-           count(distinct t.order_id) as orders,
-           count(*) as tickets,
-           sum(t.price_cents) as gross_cents
-    from source.tickets t
-    join source.orders o using (tenant_id, order_id)
-    join source.events e using (tenant_id, event_id)
-    join source.venues v using (tenant_id, venue_id)
-    where (t.sold_at at time zone v.timezone)::date <= :as_of
-    group by 1, 2, 3
-)
-select cast(:tenant as uuid), cast(:as_of as date), venue_id, local_date,
+CUSTOMER_DAYS_SQL = f"""
+insert into analytics.customer_days
+    (tenant_id, customer_key, local_date, venue_id, orders, tickets, gross_cents)
+select cast(:tenant as uuid),
        encode(sha256(:opad || sha256(:ipad || convert_to(customer_id::text, 'UTF8'))), 'hex'),
-       orders, tickets, gross_cents
-from activity
-"""
+       local_date, venue_id, orders, tickets, gross_cents
+from (
+    select customer_id, local_ts::date as local_date, venue_id,
+           count(distinct order_id) as orders, count(*) as tickets, sum(price_cents) as gross_cents
+    from ({_tickets("sold_at")}) s
+    group by 1, 2, 3
+) a
+"""  # noqa: S608 (column and table names are constants)
 
+# each fact table and the SQL inserting its rows of the recomputed days, in refresh order
+# (the daily rows are summed from the hourly ones); all take the same parameters
+REFRESH = [
+    ("analytics.sales_hourly", HOURLY_SQL),
+    ("analytics.sales_daily", DAILY_SQL),
+    ("analytics.customer_days", CUSTOMER_DAYS_SQL),
+]
 
 VENUES_SQL = """
 select cast(:tenant as uuid), cast(:as_of as date), v.venue_id, v.name, v.city, v.timezone,
@@ -112,14 +166,14 @@ join source.tenants t using (tenant_id)
 """
 
 
-def daily_queries() -> list[PartitionQuery]:
-    """The sales-aggregates task's partitions: daily sales, customer activity days, and the
-    venue dimension dashboards label them with (readers never see ``source``)."""
-    return [
-        PartitionQuery(sales_daily, DAILY_SQL),
-        PartitionQuery(customer_days, CUSTOMER_DAYS_SQL, params=privacy.hmac_pads()),
-        PartitionQuery(venues_dim, VENUES_SQL),
-    ]
+def venues_query() -> PartitionQuery:
+    """The venue dimension dashboards label the facts with (readers never see ``source``)."""
+    return PartitionQuery(venues_dim, VENUES_SQL)
+
+
+def refresh_params() -> dict[str, object]:
+    """Bound parameters every refresh statement may use beyond the window: the HMAC pads."""
+    return privacy.hmac_pads()
 
 
 # ------------------------------------------------------------------ polars, on the aggregates

@@ -30,8 +30,6 @@ from boxoffice.warehouse import runs, schema
 
 PARTITIONED = [
     schema.event_reconciliation,
-    schema.sales_daily,
-    schema.customer_days,
     schema.venues_dim,
     schema.customer_rfm,
     schema.customer_segments,
@@ -105,6 +103,8 @@ def run(
     with exclusive_lock():
         run_id = runs.record_start(params.as_of, params.tenants, trigger)
         try:
+            if force:  # a forced run recomputes everything, the sales facts included
+                warehouse.forget_sales_refresh(params.tenants)
             report = _build(params, directory, force=force, progress=progress)
         except Exception as exc:
             message = _failure(exc, directory)
@@ -151,6 +151,7 @@ def _build(params: context.RunContext, directory: Path, *, force: bool, progress
         "tenants": ",".join(params.tenants),
         "reports_dir": str(directory.parent),
         "landing_state": landing_state(),
+        "source_changes": runs.source_change_mark(),
     }
     dag = DAGSpec(str(project_dir() / "pipeline.yaml"), env=env).to_dag()
     return dag.build(force=force, show_progress=progress).to_dict()

@@ -22,7 +22,11 @@ from boxoffice.synth.params import WorldSpec
 from boxoffice.synth.world import generate_tenant
 from boxoffice.warehouse import bulk, engine, migrate, schema
 
-SOURCE_TABLES = [t for t in schema.metadata.sorted_tables if t.schema == "source"]
+SOURCE_TABLES = [
+    t
+    for t in schema.metadata.sorted_tables
+    if t.schema == "source" and t is not schema.ticket_changes
+]
 Progress = Callable[[str], None]
 
 
@@ -57,8 +61,15 @@ def build_world(
                 "run `boxoffice db upgrade` first"
             )
         names = ", ".join(f"{t.schema}.{t.name}" for t in SOURCE_TABLES)
-        conn.execute(sa.text(f"truncate {names}"))
+        # a new world: no change is queued, and the next sales refresh rebuilds everything
+        conn.execute(sa.text(f"truncate {names}, source.ticket_changes, analytics.sales_refresh"))
+        conn.execute(sa.text("alter table source.tickets disable trigger user"))
         restore = _drop_foreign_keys_and_secondary_indexes(conn) if defer_constraints else []
+        restore += [
+            "alter table source.tickets enable trigger user",
+            # the triggers were off: move the change mark, so the next run sees a new world
+            "select nextval(pg_get_serial_sequence('source.ticket_changes', 'change_id'))",
+        ]
         for index in range(spec.sizes.tenants):
             t0 = time.perf_counter()
             world = generate_tenant(spec, index)

@@ -2,6 +2,7 @@
 
 from boxoffice.warehouse.bulk import copy_frame, read_frame
 from boxoffice.warehouse.engine import WarehouseError, connect, set_tenant
+from boxoffice.warehouse.facts import Refreshed, forget_sales_refresh, refresh_sales
 from boxoffice.warehouse.partitions import (
     PartitionQuery,
     partition_writer,
@@ -30,9 +31,11 @@ from boxoffice.warehouse.reads import (
 
 __all__ = [
     "PartitionQuery",
+    "Refreshed",
     "WarehouseError",
     "connect",
     "copy_frame",
+    "forget_sales_refresh",
     "latest_as_of",
     "latest_customer_run",
     "list_tenants",
@@ -52,6 +55,7 @@ __all__ = [
     "read_scored_summary",
     "read_segments_of",
     "read_venues",
+    "refresh_sales",
     "replace_partitions",
     "set_tenant",
     "write_partitions",

@@ -20,9 +20,15 @@ def _partition(query: str, as_of: dt.date, tenant: Tenant, role: Role) -> pl.Dat
 
 
 def read_sales_daily(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
+    """Daily sales per local day, venue and channel (events and ticket types summed) up to
+    ``as_of``; the measures of ``analytics.sales_daily`` (docs/metrics.md)."""
     return _partition(
-        "select * from analytics.sales_daily where as_of = $1"
-        " order by local_date, venue_id, channel",
+        "select local_date, venue_id, channel, sum(tickets_sold)::bigint as tickets_sold,"
+        " sum(gross_cents)::bigint as gross_cents, sum(fee_cents)::bigint as fee_cents,"
+        " sum(refunded_tickets)::bigint as refunded_tickets,"
+        " sum(refund_cents)::bigint as refund_cents, sum(net_cents)::bigint as net_cents,"
+        " sum(orders)::bigint as orders"
+        " from analytics.sales_daily where local_date <= $1 group by 1, 2, 3 order by 1, 2, 3",
         as_of,
         tenant,
         role,
@@ -30,8 +36,10 @@ def read_sales_daily(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline")
 
 
 def read_customer_days(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
+    """Each customer's purchase days per venue up to ``as_of`` (for distinct-customer counts)."""
     return _partition(
-        "select venue_id, local_date, customer_key from analytics.customer_days where as_of = $1",
+        "select venue_id, local_date, customer_key from analytics.customer_days"
+        " where local_date <= $1",
         as_of,
         tenant,
         role,
@@ -49,10 +57,9 @@ def read_venues(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> p
 
 
 def latest_as_of(*, tenant: Tenant, role: Role = "reader") -> dt.date | None:
-    """The newest run date with sales aggregates for ``tenant``, or None before any run."""
-    frame = read_frame(
-        "select max(as_of) as as_of from analytics.sales_daily", role=role, tenant=tenant
-    )
+    """The newest run date of the sales-aggregates task for ``tenant`` (its venue partition),
+    or None before any run."""
+    frame = read_frame("select max(as_of) as as_of from analytics.venues", role=role, tenant=tenant)
     return frame["as_of"][0]
 
 

@@ -90,3 +90,19 @@ def partition_rows(
             ).scalar_one()
             for t in tables
         }
+
+
+def source_change_mark() -> str:
+    """How many changes of ``source`` sales were ever queued (the change queue's sequence, not
+    its rows, which a refresh consumes): the ``sales-aggregates`` task's parameter, so Ploomber
+    runs it again when tickets change, and not when nothing did."""
+    with engine.connect("owner") as conn:
+        return str(
+            conn.execute(
+                sa.text(
+                    "select pg_sequence_last_value("
+                    "pg_get_serial_sequence('source.ticket_changes', 'change_id'))"
+                )
+            ).scalar_one()
+            or 0
+        )

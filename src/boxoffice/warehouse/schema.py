@@ -162,8 +162,24 @@ tickets = sa.Table(
     sa.CheckConstraint("(status = 'scanned') = (scanned_at is not null)", name="scan_consistent"),
     sa.Index(None, "tenant_id", "event_id"),
     sa.Index(None, "tenant_id", "sold_at"),
+    sa.Index(None, "tenant_id", "refunded_at", postgresql_where=sa.text("refunded_at is not null")),
     schema="source",
     info={"freshness": "sold_at"},
+)
+
+# UTC days whose tickets changed (written by statement triggers on source.tickets and
+# source.orders), consumed by the sales refresh; see migration 0006
+ticket_changes = sa.Table(
+    "ticket_changes",
+    metadata,
+    sa.Column("change_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    _uuid("tenant_id"),
+    sa.Column("utc_date", sa.Date, nullable=False),
+    sa.Column(
+        "recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Index(None, "tenant_id"),
+    schema="source",
 )
 
 campaign_touches = sa.Table(
@@ -294,43 +310,71 @@ retention = sa.Table(
 
 
 # ---------------------------------------------------------------------------------- analytics
-sales_daily = sa.Table(
-    "sales_daily",
-    metadata,
-    _tenant(),
-    sa.Column("as_of", sa.Date, nullable=False),
-    _uuid("venue_id"),
-    sa.Column("local_date", sa.Date, nullable=False),
-    sa.Column("channel", sa.Text, nullable=False),
-    sa.Column("tickets_sold", sa.Integer, nullable=False),
-    sa.Column("gross_cents", sa.BigInteger, nullable=False),
-    sa.Column("fee_cents", sa.BigInteger, nullable=False),
-    sa.Column("refunded_tickets", sa.Integer, nullable=False),
-    sa.Column("refund_cents", sa.BigInteger, nullable=False),
-    sa.Column("net_cents", sa.BigInteger, nullable=False),
-    sa.Column("orders", sa.Integer, nullable=False),
-    sa.Column("customers", sa.Integer, nullable=False),
-    sa.PrimaryKeyConstraint("tenant_id", "as_of", "venue_id", "local_date", "channel"),
-    sa.CheckConstraint("net_cents = gross_cents - refund_cents", name="net_is_gross_less_refunds"),
-    sa.CheckConstraint("local_date <= as_of", name="no_future_days"),
-    schema="analytics",
-    info={"freshness": "local_date"},
-)
+def _sales_facts(name: str, *hour: sa.Column | sa.CheckConstraint) -> sa.Table:
+    """A sales fact table: one row per tenant, local day (and ``hour``), venue, event, channel
+    and ticket type; kept current incrementally, not per run (see boxoffice.metrics.sales)."""
+    keys = ["tenant_id", "local_date", *(c.name for c in hour if isinstance(c, sa.Column))]
+    return sa.Table(
+        name,
+        metadata,
+        _tenant(),
+        sa.Column("local_date", sa.Date, nullable=False),
+        *hour,
+        _uuid("venue_id"),
+        _uuid("event_id"),
+        sa.Column("channel", sa.Text, nullable=False),
+        sa.Column("ticket_type", sa.Text, nullable=False),
+        sa.Column("tickets_sold", sa.Integer, nullable=False),
+        sa.Column("gross_cents", sa.BigInteger, nullable=False),
+        sa.Column("fee_cents", sa.BigInteger, nullable=False),
+        sa.Column("refunded_tickets", sa.Integer, nullable=False),
+        sa.Column("refund_cents", sa.BigInteger, nullable=False),
+        sa.Column("net_cents", sa.BigInteger, nullable=False),
+        sa.Column("orders", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint(*keys, "venue_id", "event_id", "channel", "ticket_type"),
+        sa.CheckConstraint(
+            "net_cents = gross_cents - refund_cents", name="net_is_gross_less_refunds"
+        ),
+        schema="analytics",
+        info={"freshness": "local_date"},
+    )
 
+
+sales_hourly = _sales_facts(
+    "sales_hourly",
+    sa.Column("local_hour", sa.SmallInteger, nullable=False),
+    sa.CheckConstraint("local_hour between 0 and 23", name="hour_of_day"),
+)
+sales_daily = _sales_facts("sales_daily")
+
+# ordered by customer: the customer summary groups by key and day without sorting
 customer_days = sa.Table(
     "customer_days",
     metadata,
     _tenant(),
-    sa.Column("as_of", sa.Date, nullable=False),
-    _uuid("venue_id"),
-    sa.Column("local_date", sa.Date, nullable=False),
     sa.Column("customer_key", CUSTOMER_KEY, nullable=False),
+    sa.Column("local_date", sa.Date, nullable=False),
+    _uuid("venue_id"),
     sa.Column("orders", sa.Integer, nullable=False),
     sa.Column("tickets", sa.Integer, nullable=False),
     sa.Column("gross_cents", sa.BigInteger, nullable=False),
-    sa.PrimaryKeyConstraint("tenant_id", "as_of", "venue_id", "local_date", "customer_key"),
+    sa.PrimaryKeyConstraint("tenant_id", "customer_key", "local_date", "venue_id"),
+    sa.Index(None, "tenant_id", "local_date"),
     schema="analytics",
     info={"freshness": "local_date"},
+)
+
+# each tenant's last refresh of the sales facts; no row means the next refresh is a full one
+sales_refresh = sa.Table(
+    "sales_refresh",
+    metadata,
+    _tenant(),
+    _ts("refreshed_at"),
+    sa.Column("mode", sa.Text, nullable=False),
+    sa.Column("days", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id"),
+    sa.CheckConstraint("mode in ('full', 'incremental')", name="mode_known"),
+    schema="analytics",
 )
 
 venues_dim = sa.Table(

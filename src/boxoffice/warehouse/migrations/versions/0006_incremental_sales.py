@@ -1,0 +1,243 @@
+"""Sales facts kept current incrementally: hourly and daily sales by venue, event, channel and
+ticket type, customer activity days ordered by customer, and the change queue that tells a
+refresh which days to recompute.
+
+``source.ticket_changes`` is filled by statement-level triggers (transition tables) on
+``source.tickets`` (insert, update, delete: the UTC days of the old and new sale and refund
+times) and ``source.orders`` (update: the days of the order's tickets, since a channel or
+customer change moves them). A refresh deletes the queued rows it sees and recomputes those
+days in the same transaction; a row committed after its snapshot stays for the next refresh,
+so no change is lost between the two. The aggregates are derived data: the per-run tables of
+0002 are dropped and rebuilt by the next run (a missing ``analytics.sales_refresh`` row means
+a full rebuild).
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-22
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from boxoffice.warehouse import tenancy
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+FACTS = ("sales_hourly", "sales_daily")
+
+RECORD_CHANGES = """
+create function source.record_ticket_changes() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    if tg_table_name = 'orders' then
+        insert into source.ticket_changes (tenant_id, utc_date)
+        select distinct t.tenant_id, (d at time zone 'UTC')::date
+        from (select tenant_id, order_id from old_rows
+              union select tenant_id, order_id from new_rows) o
+        join source.tickets t using (tenant_id, order_id),
+             unnest(array[t.sold_at, t.refunded_at]) d
+        where d is not null;
+    elsif tg_op = 'INSERT' then
+        insert into source.ticket_changes (tenant_id, utc_date)
+        select distinct tenant_id, (d at time zone 'UTC')::date
+        from new_rows, unnest(array[sold_at, refunded_at]) d where d is not null;
+    elsif tg_op = 'DELETE' then
+        insert into source.ticket_changes (tenant_id, utc_date)
+        select distinct tenant_id, (d at time zone 'UTC')::date
+        from old_rows, unnest(array[sold_at, refunded_at]) d where d is not null;
+    else
+        insert into source.ticket_changes (tenant_id, utc_date)
+        select distinct tenant_id, (d at time zone 'UTC')::date
+        from (select * from old_rows union all select * from new_rows) r,
+             unnest(array[sold_at, refunded_at]) d
+        where d is not null;
+    end if;
+    return null;
+end $$
+"""
+
+TRIGGERS = {
+    "tickets_insert": "after insert on source.tickets referencing new table as new_rows",
+    "tickets_update": "after update on source.tickets "
+    "referencing old table as old_rows new table as new_rows",
+    "tickets_delete": "after delete on source.tickets referencing old table as old_rows",
+    "orders_update": "after update on source.orders "
+    "referencing old table as old_rows new table as new_rows",
+}
+
+
+def _facts(name: str, *hour: sa.Column | sa.CheckConstraint) -> None:
+    op.create_table(
+        name,
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("local_date", sa.Date(), nullable=False),
+        *hour,
+        sa.Column("venue_id", sa.UUID(), nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column("channel", sa.Text(), nullable=False),
+        sa.Column("ticket_type", sa.Text(), nullable=False),
+        sa.Column("tickets_sold", sa.Integer(), nullable=False),
+        sa.Column("gross_cents", sa.BigInteger(), nullable=False),
+        sa.Column("fee_cents", sa.BigInteger(), nullable=False),
+        sa.Column("refunded_tickets", sa.Integer(), nullable=False),
+        sa.Column("refund_cents", sa.BigInteger(), nullable=False),
+        sa.Column("net_cents", sa.BigInteger(), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "net_cents = gross_cents - refund_cents",
+            name=op.f(f"ck_{name}_net_is_gross_less_refunds"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "tenant_id",
+            "local_date",
+            *(c.name for c in hour if isinstance(c, sa.Column)),
+            "venue_id",
+            "event_id",
+            "channel",
+            "ticket_type",
+            name=op.f(f"pk_{name}"),
+        ),
+        schema="analytics",
+    )
+
+
+def upgrade() -> None:
+    op.drop_table("sales_daily", schema="analytics")
+    op.drop_table("customer_days", schema="analytics")
+    _facts(
+        "sales_hourly",
+        sa.Column("local_hour", sa.SmallInteger(), nullable=False),
+        sa.CheckConstraint("local_hour between 0 and 23", name=op.f("ck_sales_hourly_hour_of_day")),
+    )
+    _facts("sales_daily")
+    op.create_table(
+        "customer_days",
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("customer_key", sa.Text(collation="C"), nullable=False),
+        sa.Column("local_date", sa.Date(), nullable=False),
+        sa.Column("venue_id", sa.UUID(), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("tickets", sa.Integer(), nullable=False),
+        sa.Column("gross_cents", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "customer_key", "local_date", "venue_id", name=op.f("pk_customer_days")
+        ),
+        schema="analytics",
+    )
+    op.create_index(
+        op.f("ix_customer_days_tenant_id_local_date"),
+        "customer_days",
+        ["tenant_id", "local_date"],
+        schema="analytics",
+    )
+    op.create_table(
+        "sales_refresh",
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("mode", sa.Text(), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "mode in ('full', 'incremental')", name=op.f("ck_sales_refresh_mode_known")
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_sales_refresh")),
+        schema="analytics",
+    )
+    op.create_table(
+        "ticket_changes",
+        sa.Column("change_id", sa.BigInteger(), sa.Identity(), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("utc_date", sa.Date(), nullable=False),
+        sa.Column(
+            "recorded_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("change_id", name=op.f("pk_ticket_changes")),
+        schema="source",
+    )
+    op.create_index(
+        op.f("ix_ticket_changes_tenant_id"), "ticket_changes", ["tenant_id"], schema="source"
+    )
+    op.create_index(
+        op.f("ix_tickets_tenant_id_refunded_at"),
+        "tickets",
+        ["tenant_id", "refunded_at"],
+        schema="source",
+        postgresql_where=sa.text("refunded_at is not null"),
+    )
+    for table in (*(f"analytics.{t}" for t in (*FACTS, "customer_days", "sales_refresh")),
+                  "source.ticket_changes"):  # fmt: skip
+        for statement in tenancy.enable_rls(table):
+            op.execute(statement)
+    # the pipeline consumes the queue; the reader never sees it
+    op.execute(f"grant select, delete on source.ticket_changes to {tenancy.PIPELINE}")
+    op.execute(f"revoke all on source.ticket_changes from {tenancy.READER}")
+    op.execute(RECORD_CHANGES)
+    op.execute("revoke all on function source.record_ticket_changes() from public")
+    for name, when in TRIGGERS.items():
+        op.execute(
+            f"create trigger record_changes_{name} {when} "
+            "for each statement execute function source.record_ticket_changes()"
+        )
+
+
+def downgrade() -> None:
+    for name, when in TRIGGERS.items():
+        table = when.split(" on ")[1].split()[0]
+        op.execute(f"drop trigger record_changes_{name} on {table}")
+    op.execute("drop function source.record_ticket_changes()")
+    op.drop_index(op.f("ix_tickets_tenant_id_refunded_at"), "tickets", schema="source")
+    op.drop_table("ticket_changes", schema="source")
+    op.drop_table("sales_refresh", schema="analytics")
+    op.drop_table("customer_days", schema="analytics")
+    for table in reversed(FACTS):
+        op.drop_table(table, schema="analytics")
+    # the per-run tables of 0002 and 0005 come back empty; the next run fills them
+    op.create_table(
+        "sales_daily",
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("venue_id", sa.UUID(), nullable=False),
+        sa.Column("local_date", sa.Date(), nullable=False),
+        sa.Column("channel", sa.Text(), nullable=False),
+        sa.Column("tickets_sold", sa.Integer(), nullable=False),
+        sa.Column("gross_cents", sa.BigInteger(), nullable=False),
+        sa.Column("fee_cents", sa.BigInteger(), nullable=False),
+        sa.Column("refunded_tickets", sa.Integer(), nullable=False),
+        sa.Column("refund_cents", sa.BigInteger(), nullable=False),
+        sa.Column("net_cents", sa.BigInteger(), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("customers", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "net_cents = gross_cents - refund_cents",
+            name=op.f("ck_sales_daily_net_is_gross_less_refunds"),
+        ),
+        sa.CheckConstraint("local_date <= as_of", name=op.f("ck_sales_daily_no_future_days")),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "as_of", "venue_id", "local_date", "channel", name=op.f("pk_sales_daily")
+        ),
+        schema="analytics",
+    )
+    op.create_table(
+        "customer_days",
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("venue_id", sa.UUID(), nullable=False),
+        sa.Column("local_date", sa.Date(), nullable=False),
+        sa.Column("customer_key", sa.Text(collation="C"), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("tickets", sa.Integer(), nullable=False),
+        sa.Column("gross_cents", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "as_of", "venue_id", "local_date", "customer_key",
+            name=op.f("pk_customer_days"),
+        ),
+        schema="analytics",
+    )  # fmt: skip
+    for table in ("analytics.sales_daily", "analytics.customer_days"):
+        for statement in tenancy.enable_rls(table):
+            op.execute(statement)

@@ -244,13 +244,13 @@ def test_changes_are_queued_by_utc_day_and_recomputed_around_it(tiny_world):
         at=ts("2026-03-09 02:00"),  # 2026-03-08 19:00 PDT
         id=tid(6),
     )
-    # the new ticket's sale day; ticket 6's sale day (old and new row: once) and refund day
-    assert queued() == [d(2026, 3, 1), d(2026, 3, 8), d(2026, 3, 9)]
+    # the new ticket's sale day and ticket 6's refund day (its sale day's facts do not change)
+    assert queued() == [d(2026, 3, 1), d(2026, 3, 9)]
     [done] = refresh_sales([T])
     assert done.mode == "incremental"
     around_march_1 = [d(2026, 2, 28), d(2026, 3, 1), d(2026, 3, 2)]
-    around_march_8_and_9 = [d(2026, 3, 7), d(2026, 3, 8), d(2026, 3, 9), d(2026, 3, 10)]
-    assert done.days == around_march_1 + around_march_8_and_9
+    around_march_9 = [d(2026, 3, 8), d(2026, 3, 9), d(2026, 3, 10)]  # 02:00 UTC: 19:00 PDT
+    assert done.days == around_march_1 + around_march_9
     assert queued() == []
     expected = {row[:2]: row for row in DAILY}
     expected[(d(2026, 3, 1), "web")] = (d(2026, 3, 1), "web", 2, 16000, 1900, 0, 0, 16000, 1)
@@ -312,3 +312,21 @@ def test_a_tenant_refresh_neither_sees_nor_consumes_another_tenants_changes(tiny
     assert done.mode == "full" and done.rows["analytics.sales_daily"] == 0
     assert queued() == [d(2026, 3, 10)]
     assert facts("sales_daily", other).is_empty()
+
+
+def test_a_scan_queues_nothing_and_a_refund_only_its_own_days(tiny_world):
+    refresh_sales([T])
+    owner(
+        "update source.tickets set status = 'scanned', scanned_at = :at where ticket_id = :id",
+        at=ts("2026-03-20 03:00"),
+        id=tid(3),
+    )
+    assert queued() == []
+    owner(
+        "update source.tickets set status = 'refunded', refunded_at = :at where ticket_id = :id",
+        at=ts("2026-03-12 20:00"),
+        id=tid(5),
+    )
+    assert queued() == [d(2026, 3, 12)]  # not the sale's day: its facts did not change
+    owner("update source.tickets set ticket_type = 'vip' where ticket_id = :id", id=tid(5))
+    assert queued() == [d(2026, 3, 8), d(2026, 3, 12), d(2026, 3, 12)]

@@ -3,9 +3,10 @@ ticket type, customer activity days ordered by customer, and the change queue th
 refresh which days to recompute.
 
 ``source.ticket_changes`` is filled by statement-level triggers (transition tables) on
-``source.tickets`` (insert, update, delete: the UTC days of the old and new sale and refund
-times) and ``source.orders`` (update: the days of the order's tickets, since a channel or
-customer change moves them). A refresh deletes the queued rows it sees and recomputes those
+``source.tickets`` (insert and delete: the UTC days of the sale and refund times; update: those
+of the old and new rows when a column the facts read changed — the refund days alone when only
+the refund changed, nothing for a scan) and ``source.orders`` (update: the days of the order's
+tickets, since a channel or customer change moves them). A refresh deletes the queued rows it sees and recomputes those
 days in the same transaction; a row committed after its snapshot stays for the next refresh,
 so no change is lost between the two. The aggregates are derived data: the per-run tables of
 0002 are dropped and rebuilt by the next run (a missing ``analytics.sales_refresh`` row means
@@ -48,11 +49,19 @@ begin
         insert into source.ticket_changes (tenant_id, utc_date)
         select distinct tenant_id, (d at time zone 'UTC')::date
         from old_rows, unnest(array[sold_at, refunded_at]) d where d is not null;
-    else
+    else  -- an update: only the days whose facts it can change (a scan changes none)
         insert into source.ticket_changes (tenant_id, utc_date)
         select distinct tenant_id, (d at time zone 'UTC')::date
-        from (select * from old_rows union all select * from new_rows) r,
-             unnest(array[sold_at, refunded_at]) d
+        from old_rows o full join new_rows n using (tenant_id, ticket_id),
+             unnest(case
+                 when (o.order_id, o.event_id, o.price_cents, o.fee_cents, o.ticket_type,
+                       o.sold_at) is distinct from
+                      (n.order_id, n.event_id, n.price_cents, n.fee_cents, n.ticket_type,
+                       n.sold_at)
+                     then array[o.sold_at, n.sold_at, o.refunded_at, n.refunded_at]
+                 when o.refunded_at is distinct from n.refunded_at
+                     then array[o.refunded_at, n.refunded_at]
+             end) d
         where d is not null;
     end if;
     return null;

@@ -49,11 +49,11 @@ def two_tenants(make_database, tmp_path_factory):
             as_of=dt.date(2026, 10, 31),
             tenants=[a, b],
         )
-        for tenant in (a, b):  # one queued change each (a no-op update still queues its days)
+        for tenant in (a, b):  # one queued change each
             with engine.connect("owner", tenant=tenant) as conn:
                 conn.execute(
                     sa.text(
-                        "update source.tickets set price_cents = price_cents where ticket_id ="
+                        "update source.tickets set fee_cents = fee_cents + 1 where ticket_id ="
                         " (select ticket_id from source.tickets where tenant_id = :t limit 1)"
                     ),
                     {"t": tenant},

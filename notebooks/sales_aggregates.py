@@ -15,7 +15,8 @@
 # Hourly and daily tickets and revenue per venue, event, channel and ticket type in the venue's
 # local time (`analytics.sales_hourly`, `analytics.sales_daily`) and the customer activity
 # days behind distinct-customer counts (`analytics.customer_days`), kept current: only the days
-# whose tickets changed since the last run are recomputed (a tenant's first run rebuilds all).
+# whose tickets changed since the last run are recomputed (a tenant's first run rebuilds all);
+# then this run's venue and event dimensions (`analytics.venues`, `analytics.events`).
 # Definitions: `docs/metrics.md`.
 
 # %% tags=["parameters"]
@@ -34,8 +35,8 @@ from boxoffice.pipeline import context
 
 run = context.parse(as_of=as_of, tenants=tenants)
 refreshed = warehouse.refresh_sales(run.tenants, full=bool(full))
-venues = warehouse.replace_partitions(
-    [metrics.sales.venues_query()], as_of=run.as_of, tenants=run.tenants
+dimensions = warehouse.replace_partitions(
+    metrics.sales.dimension_queries(), as_of=run.as_of, tenants=run.tenants
 )
 pl.DataFrame(
     {

@@ -19,8 +19,17 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from boxoffice import privacy
-from boxoffice.warehouse import bulk, engine, read_frame, read_sales_daily, refresh_sales
+from boxoffice import metrics, privacy
+from boxoffice.warehouse import (
+    bulk,
+    engine,
+    read_event_sales,
+    read_events,
+    read_frame,
+    read_sales_daily,
+    refresh_sales,
+    replace_partitions,
+)
 from boxoffice.warehouse import schema as s
 
 T = "11111111-1111-4111-8111-111111111111"
@@ -330,3 +339,18 @@ def test_a_scan_queues_nothing_and_a_refund_only_its_own_days(tiny_world):
     assert queued() == [d(2026, 3, 12)]  # not the sale's day: its facts did not change
     owner("update source.tickets set ticket_type = 'vip' where ticket_id = :id", id=tid(5))
     assert queued() == [d(2026, 3, 8), d(2026, 3, 12), d(2026, 3, 12)]
+
+
+def test_event_dimension_and_performance_from_the_warehouse(tiny_world):
+    refresh_sales([T])
+    replace_partitions(metrics.sales.dimension_queries(), as_of=d(2026, 3, 10), tenants=[T])
+    events = read_events(as_of=d(2026, 3, 10), tenant=T)
+    assert events.select("name", "start_date", "capacity", "scanned").rows() == [
+        ("Show", d(2026, 3, 19), 100, 0)  # starts 2026-03-20 03:30 UTC = 19 March, 20:30 PDT
+    ]
+    sales = read_event_sales(as_of=d(2026, 3, 10), tenant=T)
+    [perf] = metrics.events.event_performance(sales, events, d(2026, 3, 10)).iter_rows(named=True)
+    # 7 tickets sold, 1 refunded; net 33,000 cents; 4–10 March: t5, t6 (8 March) and t7 (10 March)
+    assert (perf["sold"], perf["net_cents"], perf["days_to_event"]) == (6, 33_000, 9)
+    assert perf["sell_through"] == 0.06 and perf["revpas"] == 330.0
+    assert perf["velocity"] == pytest.approx(3 / 7) and perf["utilization"] is None

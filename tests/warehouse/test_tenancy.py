@@ -45,7 +45,7 @@ def two_tenants(make_database, tmp_path_factory):
         )
         refresh_sales([a, b])
         replace_partitions(
-            [metrics.sales.venues_query(), reconciliation_query()],
+            [*metrics.sales.dimension_queries(), reconciliation_query()],
             as_of=dt.date(2026, 10, 31),
             tenants=[a, b],
         )

@@ -1,5 +1,6 @@
-"""Metrics: definitions (grain, formula, edge cases) in each module's docstring."""
+"""Metrics: definitions (grain, formula, edge cases) in each module's docstring and in
+docs/metrics.md."""
 
-from boxoffice.metrics import sales
+from boxoffice.metrics import events, sales
 
-__all__ = ["sales"]
+__all__ = ["events", "sales"]

@@ -37,7 +37,7 @@ import polars as pl
 
 from boxoffice import privacy
 from boxoffice.warehouse.partitions import PartitionQuery
-from boxoffice.warehouse.schema import venues_dim
+from boxoffice.warehouse.schema import events_dim, venues_dim
 
 ONE_DAY = dt.timedelta(days=1)
 MEASURES = [
@@ -166,9 +166,21 @@ join source.tenants t using (tenant_id)
 """
 
 
-def venues_query() -> PartitionQuery:
-    """The venue dimension dashboards label the facts with (readers never see ``source``)."""
-    return PartitionQuery(venues_dim, VENUES_SQL)
+EVENTS_SQL = """
+select cast(:tenant as uuid), cast(:as_of as date), e.event_id, e.venue_id, e.name, e.category,
+       e.on_sale_at, e.starts_at, (e.starts_at at time zone v.timezone)::date, e.capacity,
+       e.base_price_cents,
+       (select count(*) from source.tickets t
+        where t.tenant_id = e.tenant_id and t.event_id = e.event_id and t.status = 'scanned')
+from source.events e
+join source.venues v using (tenant_id, venue_id)
+"""
+
+
+def dimension_queries() -> list[PartitionQuery]:
+    """The venue and event dimensions dashboards label the facts with (readers never see
+    ``source``), one partition per run."""
+    return [PartitionQuery(venues_dim, VENUES_SQL), PartitionQuery(events_dim, EVENTS_SQL)]
 
 
 def refresh_params() -> dict[str, object]:

@@ -31,6 +31,7 @@ from boxoffice.warehouse import runs, schema
 PARTITIONED = [
     schema.event_reconciliation,
     schema.venues_dim,
+    schema.events_dim,
     schema.customer_rfm,
     schema.customer_segments,
     schema.customer_value,

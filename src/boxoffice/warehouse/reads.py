@@ -35,6 +35,30 @@ def read_sales_daily(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline")
     )
 
 
+def read_event_sales(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
+    """Daily sales per event (channels and ticket types summed) up to ``as_of``: the ``sales``
+    of :mod:`boxoffice.metrics.events`."""
+    return _partition(
+        "select local_date, event_id, sum(tickets_sold)::bigint as tickets_sold,"
+        " sum(refunded_tickets)::bigint as refunded_tickets, sum(net_cents)::bigint as net_cents"
+        " from analytics.sales_daily where local_date <= $1 group by 1, 2 order by 1, 2",
+        as_of,
+        tenant,
+        role,
+    )
+
+
+def read_events(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
+    """The events dimension of the run for ``as_of`` (``analytics.events``)."""
+    return _partition(
+        "select event_id, venue_id, name, category, on_sale_at, starts_at, start_date, capacity,"
+        " base_price_cents, scanned from analytics.events where as_of = $1 order by start_date",
+        as_of,
+        tenant,
+        role,
+    )
+
+
 def read_customer_days(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     """Each customer's purchase days per venue up to ``as_of`` (for distinct-customer counts)."""
     return _partition(

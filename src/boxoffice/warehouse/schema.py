@@ -392,6 +392,26 @@ venues_dim = sa.Table(
     schema="analytics",
 )
 
+# the events of a run, with their local start day and the scans so far (attendance)
+events_dim = sa.Table(
+    "events",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    _uuid("event_id"),
+    _uuid("venue_id"),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    _ts("on_sale_at"),
+    _ts("starts_at"),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("base_price_cents", sa.BigInteger, nullable=False),
+    sa.Column("scanned", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "event_id"),
+    schema="analytics",
+)
+
 event_reconciliation = sa.Table(
     "event_reconciliation",
     metadata,

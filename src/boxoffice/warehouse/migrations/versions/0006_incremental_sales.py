@@ -1,16 +1,16 @@
 """Sales facts kept current incrementally: hourly and daily sales by venue, event, channel and
 ticket type, customer activity days ordered by customer, and the change queue that tells a
-refresh which days to recompute.
+refresh which days to recompute; an events dimension per run.
 
 ``source.ticket_changes`` is filled by statement-level triggers (transition tables) on
 ``source.tickets`` (insert and delete: the UTC days of the sale and refund times; update: those
 of the old and new rows when a column the facts read changed — the refund days alone when only
 the refund changed, nothing for a scan) and ``source.orders`` (update: the days of the order's
-tickets, since a channel or customer change moves them). A refresh deletes the queued rows it sees and recomputes those
-days in the same transaction; a row committed after its snapshot stays for the next refresh,
-so no change is lost between the two. The aggregates are derived data: the per-run tables of
-0002 are dropped and rebuilt by the next run (a missing ``analytics.sales_refresh`` row means
-a full rebuild).
+tickets, since a channel or customer change moves them). A refresh deletes the queued rows
+it sees and recomputes those days in the same transaction; a row committed after its snapshot
+stays for the next refresh, so no change is lost between the two. The aggregates are derived
+data: the per-run tables of 0002 are dropped and rebuilt by the next run (a missing
+``analytics.sales_refresh`` row means a full rebuild).
 
 Revision ID: 0006
 Revises: 0005
@@ -143,6 +143,23 @@ def upgrade() -> None:
         schema="analytics",
     )
     op.create_table(
+        "events",
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column("venue_id", sa.UUID(), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("category", sa.Text(), nullable=False),
+        sa.Column("on_sale_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("capacity", sa.Integer(), nullable=False),
+        sa.Column("base_price_cents", sa.BigInteger(), nullable=False),
+        sa.Column("scanned", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "as_of", "event_id", name=op.f("pk_events")),
+        schema="analytics",
+    )
+    op.create_table(
         "sales_refresh",
         sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
@@ -178,7 +195,7 @@ def upgrade() -> None:
         schema="source",
         postgresql_where=sa.text("refunded_at is not null"),
     )
-    for table in (*(f"analytics.{t}" for t in (*FACTS, "customer_days", "sales_refresh")),
+    for table in (*(f"analytics.{t}" for t in (*FACTS, "customer_days", "events", "sales_refresh")),
                   "source.ticket_changes"):  # fmt: skip
         for statement in tenancy.enable_rls(table):
             op.execute(statement)
@@ -202,6 +219,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_tickets_tenant_id_refunded_at"), "tickets", schema="source")
     op.drop_table("ticket_changes", schema="source")
     op.drop_table("sales_refresh", schema="analytics")
+    op.drop_table("events", schema="analytics")
     op.drop_table("customer_days", schema="analytics")
     for table in reversed(FACTS):
         op.drop_table(table, schema="analytics")

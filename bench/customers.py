@@ -234,6 +234,11 @@ def seeds_ntile() -> dict:
 
 
 def main() -> None:
+    # load all the code now, so that edits made while a run goes on cannot mix versions
+    import boxoffice.customers
+    import boxoffice.metrics
+    import boxoffice.warehouse  # noqa: F401
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", default="large", choices=["small", "medium", "large"])
     parser.add_argument("--seed", type=int, default=1)

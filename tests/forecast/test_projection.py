@@ -58,6 +58,17 @@ def test_missing_days_count_as_zero():
     assert project(gaps).daily.equals(full.daily)
 
 
+def test_the_projection_starts_after_end_with_quiet_days_as_zeros():
+    rng = np.random.default_rng(5)
+    y = 1_000 + WEEK[np.arange(56) % 7] + rng.normal(0, 20, 56)
+    end = START + dt.timedelta(days=59)  # three days without sales after the last row
+    p = project(series(np.concatenate([y, [7.0, 7.0]])), end=START + dt.timedelta(days=55))
+    assert p.history.height == 56 and p.daily["date"][0] == START + dt.timedelta(days=56)
+    quiet = project(series(y), end=end)
+    assert quiet.history["value"].tail(4).to_list() == [0.0, 0.0, 0.0, 0.0]
+    assert quiet.daily["date"][0] == end + dt.timedelta(days=1)
+
+
 def test_intervals_cover_near_their_nominal_rate():
     """60 series simulated from an ETS(A,N,A) process (random-walk level, weekly season,
     Gaussian noise): the share of the next 14 true days inside the 80 % and 95 % intervals."""

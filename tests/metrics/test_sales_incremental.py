@@ -19,7 +19,7 @@ ZONES = ["America/Los_Angeles", "Europe/Berlin", "Pacific/Kiritimati"]
 CHANNELS = ["web", "mobile", "box_office", "partner"]
 TYPES = ["standard", "vip", "concession"]
 START = dt.datetime(2026, 3, 6, tzinfo=dt.UTC)
-FACTS = ("sales_hourly", "sales_daily", "customer_days")
+FACTS = ("sales_hourly", "event_sales_daily", "sales_daily", "customer_days")
 
 sale = st.tuples(
     st.just("sell"),

@@ -140,7 +140,7 @@ def tiny_world(migrated_db):
     return T
 
 
-FACTS = ("sales_hourly", "sales_daily", "customer_days")
+FACTS = ("sales_hourly", "event_sales_daily", "sales_daily", "customer_days")
 
 
 def facts(table: str, tenant: str = T) -> pl.DataFrame:

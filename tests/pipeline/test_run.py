@@ -36,6 +36,7 @@ def partition_checksum() -> str:
     return scalar(
         "select md5(string_agg(x, '|' order by x)) from ("
         " select h::text as x from analytics.sales_hourly h"
+        " union all select e::text from analytics.event_sales_daily e"
         " union all select d::text from analytics.sales_daily d"
         " union all select c::text from analytics.customer_days c"
         " union all select r::text from analytics.customer_rfm r where as_of = :d"

@@ -60,12 +60,14 @@ def project(
     date_col: str = "local_date",
     value_col: str = "net_cents",
     horizons: tuple[int, ...] = (30, 90),
+    end: dt.date | None = None,
     paths: int = 2000,
     seed: int = 0,
 ) -> Projection:
     """Fit both forms on the daily ``value_col`` of ``series`` (one row per ``date_col``; days
-    missing between the first and the last count as zero), keep the one with the smaller AICc,
-    and project the next ``max(horizons)`` days after the last day of the series."""
+    missing between the first and ``end`` — by default the last day of the series — count as
+    zero, days after ``end`` are ignored), keep the one with the smaller AICc, and project the
+    ``max(horizons)`` days after ``end``."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     if missing := [c for c in (date_col, value_col) if c not in series.columns]:
@@ -76,7 +78,10 @@ def project(
         raise ValueError(f"horizons must be positive numbers of days, got {horizons}")
     if series[date_col].is_duplicated().any():
         raise ValueError(f"series has more than one row for a day of {date_col}")
-    history = _complete(series.select(date_col, value_col).drop_nulls(), date_col, value_col)
+    observed = series.select(date_col, value_col).drop_nulls()
+    if end is not None:
+        observed = observed.filter(pl.col(date_col) <= end)
+    history = _complete(observed, date_col, value_col, end)
     if history.height < MIN_DAYS:
         raise ValueError(
             f"a projection needs at least {MIN_DAYS} days of history, got {history.height}"
@@ -115,11 +120,13 @@ def project(
     return Projection(daily, totals, name, float(fit.aicc), history)
 
 
-def _complete(series: pl.DataFrame, date_col: str, value_col: str) -> pl.DataFrame:
-    """Every day from the first to the last of ``series``, zero where it has no row."""
+def _complete(series: pl.DataFrame, date_col: str, value_col: str, end) -> pl.DataFrame:
+    """Every day from the first of ``series`` to ``end`` (or its last), zero where it has no
+    row."""
     if series.is_empty():
         return pl.DataFrame(schema={"date": pl.Date, "value": pl.Float64})
-    days = pl.date_range(series[date_col].min(), series[date_col].max(), "1d", eager=True)
+    last = end or series[date_col].max()
+    days = pl.date_range(series[date_col].min(), last, "1d", eager=True)
     return (
         pl.DataFrame({"date": days})
         .join(series.rename({date_col: "date", value_col: "value"}), on="date", how="left")

@@ -14,7 +14,9 @@ zone (IANA, ``source.venues``):
   one instant through one channel, so orders add up over hours, days, venues and channels; an
   order holding several events or ticket types counts once in each.
 
-``analytics.sales_daily`` — the same by local day (the hourly rows summed).
+``analytics.event_sales_daily`` — the same by local day (the hourly rows summed);
+``analytics.sales_daily`` — by local day, venue and channel only (events and ticket types
+summed): the few rows per day that dashboards read.
 
 ``analytics.customer_days`` — one row per (tenant, customer_key, local day, venue) with a
 purchase: what distinct-customer counts, cohorts and the customer summary are computed from.
@@ -125,14 +127,22 @@ from sold s
 full join refunded r using (venue_id, event_id, channel, ticket_type, local_date, local_hour)
 """  # noqa: S608 (column and table names are constants)
 
-DAILY_SQL = f"""
-insert into analytics.sales_daily
+EVENT_DAILY_SQL = f"""
+insert into analytics.event_sales_daily
     (tenant_id, local_date, venue_id, event_id, channel, ticket_type, {", ".join(MEASURES)})
 select tenant_id, local_date, venue_id, event_id, channel, ticket_type,
        {", ".join(f"sum({m})" for m in MEASURES)}
 from analytics.sales_hourly
 where cast(:days as date[]) is null or local_date = any(cast(:days as date[]))
 group by 1, 2, 3, 4, 5, 6
+"""  # noqa: S608 (column and table names are constants)
+
+DAILY_SQL = f"""
+insert into analytics.sales_daily (tenant_id, local_date, venue_id, channel, {", ".join(MEASURES)})
+select tenant_id, local_date, venue_id, channel, {", ".join(f"sum({m})" for m in MEASURES)}
+from analytics.event_sales_daily
+where cast(:days as date[]) is null or local_date = any(cast(:days as date[]))
+group by 1, 2, 3, 4
 """  # noqa: S608 (column and table names are constants)
 
 # the customer key is boxoffice.privacy's HMAC-SHA256, built from sha256 and the bound pads
@@ -151,9 +161,11 @@ from (
 """  # noqa: S608 (column and table names are constants)
 
 # each fact table and the SQL inserting its rows of the recomputed days, in refresh order
-# (the daily rows are summed from the hourly ones); all take the same parameters
+# (daily rows are summed from the hourly ones, venue rows from the event ones); all take the
+# same parameters
 REFRESH = [
     ("analytics.sales_hourly", HOURLY_SQL),
+    ("analytics.event_sales_daily", EVENT_DAILY_SQL),
     ("analytics.sales_daily", DAILY_SQL),
     ("analytics.customer_days", CUSTOMER_DAYS_SQL),
 ]

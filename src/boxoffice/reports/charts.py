@@ -100,6 +100,116 @@ def channel_mix(mix: pl.DataFrame) -> go.Figure:
     return fig
 
 
+def category_mix(mix: pl.DataFrame) -> go.Figure:
+    """Net revenue per event category as horizontal bars, with its share."""
+    ordered = mix.sort("net_cents")
+    fig = go.Figure(
+        go.Bar(
+            x=(ordered["net_cents"] / 100).to_list(),
+            y=ordered["category"].to_list(),
+            orientation="h",
+            customdata=list(zip(ordered["share"].fill_null(0), ordered["tickets"], strict=True)),
+            texttemplate="%{customdata[0]:.0%}",
+            hovertemplate="%{y}<br>net revenue %{x:,.2f} (%{customdata[0]:.1%})"
+            "<br>%{customdata[1]:,} tickets<extra></extra>",
+            marker_color="#1f77b4",
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE, title="Net revenue by event category", xaxis_title="net revenue",
+        height=max(240, 80 + 40 * ordered.height), margin={"t": 50, "b": 40, "l": 90, "r": 20},
+    )  # fmt: skip
+    return fig
+
+
+def projection(projected, *, history_days: int = 90, scale: float = 100) -> go.Figure:
+    """The last ``history_days`` of a daily series, and its projection (a
+    :class:`boxoffice.forecast.Projection`) with 80 % and 95 % bands; ``scale`` divides the
+    values (cents → currency units)."""
+    history = projected.history.tail(history_days)
+    daily = projected.daily
+    days = daily["date"].cast(pl.String).to_list()
+    fig = go.Figure()
+    for level, color in ((95, "rgba(31,119,180,0.15)"), (80, "rgba(31,119,180,0.3)")):
+        fig.add_trace(
+            go.Scatter(
+                x=days + days[::-1],
+                y=(daily[f"upper_{level}"] / scale).to_list()
+                + (daily[f"lower_{level}"] / scale).to_list()[::-1],
+                fill="toself",
+                fillcolor=color,
+                line={"width": 0},
+                name=f"{level} % interval",
+                hoverinfo="skip",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=history["date"].cast(pl.String).to_list(),
+            y=(history["value"] / scale).to_list(),
+            name="actual",
+            mode="lines",
+            line={"color": "#333333"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=days,
+            y=(daily["mean"] / scale).to_list(),
+            name=f"projection ({projected.model})",
+            mode="lines",
+            line={"color": "#1f77b4", "dash": "dash"},
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE, title="Net revenue per day: actual and projected",
+        yaxis_title="net revenue", height=400, margin={"t": 50, "b": 40, "l": 60, "r": 20},
+        legend={"orientation": "h", "y": -0.15},
+    )  # fmt: skip
+    return fig
+
+
+def projection_totals(totals: pl.DataFrame, *, scale: float = 100) -> go.Figure:
+    """The projected total of the next days per horizon, with its 80 % and 95 % intervals."""
+    money = [(totals[c] / scale).to_list() for c in ("mean", "lower_80", "upper_80")]
+    money += [(totals[c] / scale).to_list() for c in ("lower_95", "upper_95")]
+    fig = go.Figure(
+        go.Table(
+            header={"values": ["next days", "projected", "80 % from", "to", "95 % from", "to"]},
+            cells={"values": [totals["days"].to_list(), *money], "format": ["", *[",.0f"] * 5]},
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE, title="Projected net revenue", height=120 + 30 * totals.height,
+        margin={"t": 50, "b": 10, "l": 10, "r": 10},
+    )  # fmt: skip
+    return fig
+
+
+def events_table(performance: pl.DataFrame, *, title: str) -> go.Figure:
+    """Events of a :func:`boxoffice.metrics.events.period_performance` (or ranked) frame."""
+    fig = go.Figure(
+        go.Table(
+            header={"values": ["event", "category", "tickets", "net revenue", "sell-through"]},
+            cells={
+                "values": [
+                    performance["name"].to_list(),
+                    performance["category"].to_list(),
+                    performance["tickets"].to_list(),
+                    (performance["net_cents"] / 100).to_list(),
+                    performance["sell_through"].to_list(),
+                ],
+                "format": ["", "", ",", ",.2f", ".1%"],
+            },
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE, title=title, height=120 + 30 * performance.height,
+        margin={"t": 50, "b": 10, "l": 10, "r": 10},
+    )  # fmt: skip
+    return fig
+
+
 # ---------------------------------------------------------------------------- operations
 OUTCOME_COLORS = {"stored": "#2ca02c", "duplicates": "#7f7f7f", "rejected": "#d62728"}
 

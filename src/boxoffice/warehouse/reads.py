@@ -20,15 +20,12 @@ def _partition(query: str, as_of: dt.date, tenant: Tenant, role: Role) -> pl.Dat
 
 
 def read_sales_daily(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
-    """Daily sales per local day, venue and channel (events and ticket types summed) up to
-    ``as_of``; the measures of ``analytics.sales_daily`` (docs/metrics.md)."""
+    """Daily sales per local day, venue and channel up to ``as_of`` (``analytics.sales_daily``,
+    docs/metrics.md)."""
     return _partition(
-        "select local_date, venue_id, channel, sum(tickets_sold)::bigint as tickets_sold,"
-        " sum(gross_cents)::bigint as gross_cents, sum(fee_cents)::bigint as fee_cents,"
-        " sum(refunded_tickets)::bigint as refunded_tickets,"
-        " sum(refund_cents)::bigint as refund_cents, sum(net_cents)::bigint as net_cents,"
-        " sum(orders)::bigint as orders"
-        " from analytics.sales_daily where local_date <= $1 group by 1, 2, 3 order by 1, 2, 3",
+        "select local_date, venue_id, channel, tickets_sold, gross_cents, fee_cents,"
+        " refunded_tickets, refund_cents, net_cents, orders from analytics.sales_daily"
+        " where local_date <= $1 order by 1, 2, 3",
         as_of,
         tenant,
         role,
@@ -41,7 +38,7 @@ def read_event_sales(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline")
     return _partition(
         "select local_date, event_id, sum(tickets_sold)::bigint as tickets_sold,"
         " sum(refunded_tickets)::bigint as refunded_tickets, sum(net_cents)::bigint as net_cents"
-        " from analytics.sales_daily where local_date <= $1 group by 1, 2 order by 1, 2",
+        " from analytics.event_sales_daily where local_date <= $1 group by 1, 2 order by 1, 2",
         as_of,
         tenant,
         role,

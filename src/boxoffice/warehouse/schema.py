@@ -310,20 +310,16 @@ retention = sa.Table(
 
 
 # ---------------------------------------------------------------------------------- analytics
-def _sales_facts(name: str, *hour: sa.Column | sa.CheckConstraint) -> sa.Table:
-    """A sales fact table: one row per tenant, local day (and ``hour``), venue, event, channel
-    and ticket type; kept current incrementally, not per run (see boxoffice.metrics.sales)."""
-    keys = ["tenant_id", "local_date", *(c.name for c in hour if isinstance(c, sa.Column))]
+def _sales_facts(name: str, *grain: sa.Column | sa.CheckConstraint) -> sa.Table:
+    """A sales fact table: one row per tenant, local day and ``grain`` with the sales measures;
+    kept current incrementally, not per run (see boxoffice.metrics.sales)."""
+    keys = ["tenant_id", "local_date", *(c.name for c in grain if isinstance(c, sa.Column))]
     return sa.Table(
         name,
         metadata,
         _tenant(),
         sa.Column("local_date", sa.Date, nullable=False),
-        *hour,
-        _uuid("venue_id"),
-        _uuid("event_id"),
-        sa.Column("channel", sa.Text, nullable=False),
-        sa.Column("ticket_type", sa.Text, nullable=False),
+        *grain,
         sa.Column("tickets_sold", sa.Integer, nullable=False),
         sa.Column("gross_cents", sa.BigInteger, nullable=False),
         sa.Column("fee_cents", sa.BigInteger, nullable=False),
@@ -331,7 +327,7 @@ def _sales_facts(name: str, *hour: sa.Column | sa.CheckConstraint) -> sa.Table:
         sa.Column("refund_cents", sa.BigInteger, nullable=False),
         sa.Column("net_cents", sa.BigInteger, nullable=False),
         sa.Column("orders", sa.Integer, nullable=False),
-        sa.PrimaryKeyConstraint(*keys, "venue_id", "event_id", "channel", "ticket_type"),
+        sa.PrimaryKeyConstraint(*keys),
         sa.CheckConstraint(
             "net_cents = gross_cents - refund_cents", name="net_is_gross_less_refunds"
         ),
@@ -340,12 +336,26 @@ def _sales_facts(name: str, *hour: sa.Column | sa.CheckConstraint) -> sa.Table:
     )
 
 
+def _event_grain() -> list[sa.Column]:
+    return [
+        _uuid("venue_id"),
+        _uuid("event_id"),
+        sa.Column("channel", sa.Text, nullable=False),
+        sa.Column("ticket_type", sa.Text, nullable=False),
+    ]
+
+
 sales_hourly = _sales_facts(
     "sales_hourly",
     sa.Column("local_hour", sa.SmallInteger, nullable=False),
+    *_event_grain(),
     sa.CheckConstraint("local_hour between 0 and 23", name="hour_of_day"),
 )
-sales_daily = _sales_facts("sales_daily")
+event_sales_daily = _sales_facts("event_sales_daily", *_event_grain())
+# what dashboards read: a few dozen rows per tenant and day
+sales_daily = _sales_facts(
+    "sales_daily", _uuid("venue_id"), sa.Column("channel", sa.Text, nullable=False)
+)
 
 # ordered by customer: the customer summary groups by key and day without sorting
 customer_days = sa.Table(

@@ -27,7 +27,7 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-FACTS = ("sales_hourly", "sales_daily")
+FACTS = ("sales_hourly", "event_sales_daily", "sales_daily")
 
 RECORD_CHANGES = """
 create function source.record_ticket_changes() returns trigger
@@ -78,16 +78,12 @@ TRIGGERS = {
 }
 
 
-def _facts(name: str, *hour: sa.Column | sa.CheckConstraint) -> None:
+def _facts(name: str, *grain: sa.Column | sa.CheckConstraint) -> None:
     op.create_table(
         name,
         sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("local_date", sa.Date(), nullable=False),
-        *hour,
-        sa.Column("venue_id", sa.UUID(), nullable=False),
-        sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column("channel", sa.Text(), nullable=False),
-        sa.Column("ticket_type", sa.Text(), nullable=False),
+        *grain,
         sa.Column("tickets_sold", sa.Integer(), nullable=False),
         sa.Column("gross_cents", sa.BigInteger(), nullable=False),
         sa.Column("fee_cents", sa.BigInteger(), nullable=False),
@@ -102,15 +98,20 @@ def _facts(name: str, *hour: sa.Column | sa.CheckConstraint) -> None:
         sa.PrimaryKeyConstraint(
             "tenant_id",
             "local_date",
-            *(c.name for c in hour if isinstance(c, sa.Column)),
-            "venue_id",
-            "event_id",
-            "channel",
-            "ticket_type",
+            *(c.name for c in grain if isinstance(c, sa.Column)),
             name=op.f(f"pk_{name}"),
         ),
         schema="analytics",
     )
+
+
+def _event_grain() -> list[sa.Column]:
+    return [
+        sa.Column("venue_id", sa.UUID(), nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column("channel", sa.Text(), nullable=False),
+        sa.Column("ticket_type", sa.Text(), nullable=False),
+    ]
 
 
 def upgrade() -> None:
@@ -119,9 +120,15 @@ def upgrade() -> None:
     _facts(
         "sales_hourly",
         sa.Column("local_hour", sa.SmallInteger(), nullable=False),
+        *_event_grain(),
         sa.CheckConstraint("local_hour between 0 and 23", name=op.f("ck_sales_hourly_hour_of_day")),
     )
-    _facts("sales_daily")
+    _facts("event_sales_daily", *_event_grain())
+    _facts(
+        "sales_daily",
+        sa.Column("venue_id", sa.UUID(), nullable=False),
+        sa.Column("channel", sa.Text(), nullable=False),
+    )
     op.create_table(
         "customer_days",
         sa.Column("tenant_id", sa.UUID(), nullable=False),

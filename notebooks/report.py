@@ -46,6 +46,7 @@ for tenant in run.tenants:
     display(charts.events_table(metrics.events.rank_events(ranked, n=5), title="Top 5 events"))
     bottom = metrics.events.rank_events(ranked, n=5, bottom=True)
     display(charts.events_table(bottom, title="Bottom 5 events"))
+    display(charts.cohort_heatmap(metrics.cohorts.cohort_retention(days, run.as_of)))
     daily = metrics.sales.rollup(sales, "day")
     try:
         projected = forecast.project(daily, date_col="period", end=run.as_of)

@@ -210,6 +210,35 @@ def events_table(performance: pl.DataFrame, *, title: str) -> go.Figure:
     return fig
 
 
+def cohort_heatmap(retention: pl.DataFrame) -> go.Figure:
+    """Share of each monthly cohort (rows) buying again N months later (columns), from
+    :func:`boxoffice.metrics.cohorts.cohort_retention`; month 0 (always 100 %) is left out and
+    the current month may be partial (see ``complete``)."""
+    later = retention.filter(pl.col("months_since") > 0)
+    cohorts = later["cohort"].unique().sort().to_list()
+    months = list(range(1, int(later["months_since"].max() or 0) + 1))
+    share = {(c, m): s for c, m, s in later.select("cohort", "months_since", "share").iter_rows()}
+    size = dict(retention.select("cohort", "customers").unique().iter_rows())
+    z = [[share.get((c, m)) for m in months] for c in cohorts]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=months,
+            y=[f"{c:%Y-%m} ({size[c]:,})" for c in cohorts],
+            colorscale="Blues",
+            zmin=0,
+            colorbar={"title": "buying again", "tickformat": ".0%"},
+            hovertemplate="cohort %{y}<br>%{x} months later: %{z:.1%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE, title="Cohort retention: share buying again, by months since the first",
+        xaxis_title="months since the first purchase", yaxis_autorange="reversed",
+        height=max(300, 80 + 22 * len(cohorts)), margin={"t": 50, "b": 40, "l": 140, "r": 20},
+    )  # fmt: skip
+    return fig
+
+
 # ---------------------------------------------------------------------------- operations
 OUTCOME_COLORS = {"stored": "#2ca02c", "duplicates": "#7f7f7f", "rejected": "#d62728"}
 

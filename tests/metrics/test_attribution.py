@@ -68,8 +68,8 @@ def test_position_based_40_20_40():
 def test_time_decay_halves_per_half_life():
     # ages 9, 2 and 1/24 days, half-life 7: weights ∝ 2^(−9/7), 2^(−2/7), 2^(−1/168)
     raw = [2 ** (-9 / 7), 2 ** (-2 / 7), 2 ** (-1 / 168)]
-    exact = [10_000 * r / sum(raw) for r in raw]  # 1842.3, 3684.7, 4473.1
-    assert [round(x, 1) for x in exact] == [1842.3, 3684.7, 4473.1]
+    exact = [10_000 * r / sum(raw) for r in raw]  # 1842.30, 3684.61, 4473.09
+    assert [round(x, 2) for x in exact] == [1842.30, 3684.61, 4473.09]  # 9,999 when floored
     assert split("time_decay", "o1") == {"spring": 1_842, "promo": 3_685, "brand": 4_473}
     # a half-life of 2 days: the touch 2 days old counts half of one just made
     two = attribute(ORDERS, TOUCHES, model="time_decay", half_life_days=2.0)

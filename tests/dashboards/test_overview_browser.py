@@ -45,7 +45,7 @@ RELOADS = 2  # a page that hangs as often as this and once more fails the test
 
 
 def _open(browser, url: str):
-    """Open the dashboard and wait for its three figures. A page stuck on "Executing 1 of 2"
+    """Open the dashboard and wait for its seven figures. A page stuck on "Executing 1 of 2"
     for 45 s is reloaded (at most RELOADS times) and recorded: Voila 0.5.13 with jupyter_client 7.4 (held by
     ploomber's notebook<7 pin) intermittently never finishes a render under back-to-back
     requests, with or without preheated kernels (see the closing note of this issue)."""
@@ -55,7 +55,7 @@ def _open(browser, url: str):
         page.goto(url, wait_until="commit", timeout=120_000)
         try:
             page.wait_for_function(
-                "document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=45_000
+                "document.querySelectorAll('.js-plotly-plot').length >= 7", timeout=45_000
             )
             return page, time.perf_counter() - started
         except PlaywrightTimeout:
@@ -85,6 +85,9 @@ def test_overview_shows_this_tenants_revenue_and_never_another_tenants(server, b
     assert "Traceback" not in text and "Error" not in text
     for label in ("Net revenue", "Tickets sold", "Customers", "Average order value", "Channel mix"):
         assert label in text
+    for label in ("Net revenue by event category", "Top 5 events of the period"):
+        assert label in text
+    assert "Projected net revenue" in text and "actual and projected" in text
     page.close()
 
 
@@ -103,10 +106,11 @@ def test_granularity_and_venue_filters_update_the_charts(server, browser, built_
             ).one()
     page, _ = _open(browser, f"{server}?token={TOKEN}")
     assert page.locator("text=Net revenue per week").count() == 1
-    weekly_bars = page.locator(".js-plotly-plot .bars .point").count()
+    trend = page.locator(".js-plotly-plot", has_text="Net revenue per")
+    weekly_bars = trend.locator(".bars .point").count()
     page.get_by_role("button", name="Day").click()
     page.wait_for_selector("text=Net revenue per day", timeout=30_000)
-    daily_bars = page.locator(".js-plotly-plot .bars .point").count()
+    daily_bars = trend.locator(".bars .point").count()
     assert 12 <= weekly_bars <= 14 and daily_bars > 5 * weekly_bars
     page.screenshot(path=str(ARTIFACTS / "overview-daily.png"), full_page=True)
     assert _money(int(net)) not in page.inner_text("body")

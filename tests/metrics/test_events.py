@@ -120,3 +120,10 @@ def test_empty_periods_give_empty_frames_not_errors():
 def test_bad_input_is_refused_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_one_venue_only():
+    mix = ev.category_mix(SALES, EVENTS, d(2026, 3, 1), d(2026, 3, 10), venue_id="v2")
+    assert mix.is_empty()  # the Quiz (v2) sold nothing
+    both = ev.period_performance(SALES, EVENTS, d(2026, 3, 1), d(2026, 3, 10), venue_id="v1")
+    assert sorted(both["name"]) == ["Derby", "Opera"]

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from IPython.display import clear_output, display
 
-from boxoffice import config, metrics, warehouse
+from boxoffice import config, forecast, metrics, warehouse
 from boxoffice.dashboards._ui import message
 from boxoffice.reports import charts
 
@@ -44,6 +44,10 @@ class Overview:
                 as_of=self.as_of, tenant=self.tenant, role=role
             )
             venues = warehouse.read_venues(as_of=self.as_of, tenant=self.tenant, role=role)
+            self.event_sales = warehouse.read_event_sales(
+                as_of=self.as_of, tenant=self.tenant, role=role
+            )
+            self.events = warehouse.read_events(as_of=self.as_of, tenant=self.tenant, role=role)
         except (warehouse.WarehouseError, ValueError) as exc:
             return message(f"Cannot read the warehouse: {exc}", error=True)
 
@@ -65,6 +69,8 @@ class Overview:
         self.tiles = w.Output()
         self.trend = w.Output(layout=w.Layout(width="62%", min_width="420px"))
         self.mix = w.Output(layout=w.Layout(width="36%", min_width="320px"))
+        self.categories = w.Output(layout=w.Layout(width="49%", min_width="360px"))
+        self.ranked = w.Output(layout=w.Layout(width="49%", min_width="360px"))
         for control in (self.granularity, self.start, self.end, self.venue):
             control.observe(lambda _change: self.refresh(), names="value")
         self.refresh()
@@ -84,8 +90,25 @@ class Overview:
                 self.status,
                 self.tiles,
                 w.HBox([self.trend, self.mix], layout=w.Layout(flex_flow="row wrap")),
+                w.HBox([self.categories, self.ranked], layout=w.Layout(flex_flow="row wrap")),
+                self._projection(),
             ]
         )
+
+    def _projection(self) -> w.Widget:
+        """Net revenue of all venues projected 30 and 90 days past the data (not filtered by
+        the controls above)."""
+        out = w.Output()
+        try:
+            projected = forecast.project(
+                metrics.sales.rollup(self.sales, "day"), date_col="period", end=self.as_of
+            )
+        except ValueError as exc:  # too little history yet
+            return message(f"No projection: {exc}.")
+        _replace(out, charts.projection(projected))
+        with out:
+            display(charts.projection_totals(projected.totals))
+        return out
 
     def refresh(self) -> None:
         """Recompute every figure for the current controls; a bad range says so and keeps the
@@ -101,6 +124,11 @@ class Overview:
                 self.sales, self.granularity.value, start=start, end=end, venue_id=venue
             )
             mix = metrics.sales.channel_mix(self.sales, start, end, venue_id=venue)
+            period = (self.event_sales, self.events, start, end)
+            categories = metrics.events.category_mix(*period, venue_id=venue)
+            top = metrics.events.rank_events(
+                metrics.events.period_performance(*period, venue_id=venue), n=5
+            )
         except ValueError as exc:
             self.status.value = message(str(exc), error=True).value
             return
@@ -108,6 +136,8 @@ class Overview:
         _replace(self.tiles, charts.kpi_tiles(kpis))
         _replace(self.trend, charts.revenue_trend(trend, granularity=self.granularity.value))
         _replace(self.mix, charts.channel_mix(mix))
+        _replace(self.categories, charts.category_mix(categories))
+        _replace(self.ranked, charts.events_table(top, title="Top 5 events of the period"))
 
 
 def _replace(out: w.Output, figure: go.Figure) -> None:

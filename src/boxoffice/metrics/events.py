@@ -99,14 +99,22 @@ def rank_events(
 
 
 def period_performance(
-    sales: pl.DataFrame, events: pl.DataFrame, start: dt.date, end: dt.date
+    sales: pl.DataFrame,
+    events: pl.DataFrame,
+    start: dt.date,
+    end: dt.date,
+    *,
+    venue_id: str | None = None,
 ) -> pl.DataFrame:
-    """Per event, what sold in the local days ``[start, end]``: ``tickets`` (sold − refunded),
-    ``net_cents``, ``sell_through`` = ``tickets / capacity``. Only events with sales or refunds
-    in the period; for top and bottom lists of any period (:func:`rank_events`)."""
+    """Per event (of ``venue_id`` only, when given), what sold in the local days
+    ``[start, end]``: ``tickets`` (sold − refunded), ``net_cents``, ``sell_through`` =
+    ``tickets / capacity``. Only events with sales or refunds in the period; for top and
+    bottom lists of any period (:func:`rank_events`)."""
     _require(sales, SALES_COLUMNS, "sales")
     _require(events, EVENT_COLUMNS, "events")
     _check_range(start, end)
+    if venue_id:
+        events = events.filter(pl.col("venue_id") == venue_id)
     return (
         _totals(sales, start, end)
         .join(events.select(EVENT_COLUMNS), on="event_id", how="inner")
@@ -116,13 +124,18 @@ def period_performance(
 
 
 def category_mix(
-    sales: pl.DataFrame, events: pl.DataFrame, start: dt.date, end: dt.date
+    sales: pl.DataFrame,
+    events: pl.DataFrame,
+    start: dt.date,
+    end: dt.date,
+    *,
+    venue_id: str | None = None,
 ) -> pl.DataFrame:
-    """Net revenue and net tickets per event category over local days ``[start, end]``, with
-    each category's ``share`` of net revenue (shares sum to 1 when revenue is positive, null
-    when it is not). Sorted by revenue, largest first."""
+    """Net revenue and net tickets per event category over local days ``[start, end]`` (of
+    ``venue_id`` only, when given), with each category's ``share`` of net revenue (shares sum
+    to 1 when revenue is positive, null when it is not). Sorted by revenue, largest first."""
     mix = (
-        period_performance(sales, events, start, end)
+        period_performance(sales, events, start, end, venue_id=venue_id)
         .group_by("category")
         .agg(pl.col("net_cents").sum(), pl.col("tickets").sum())
         .sort(["net_cents", "category"], descending=[True, False])

@@ -162,7 +162,7 @@ def projection(projected, *, history_days: int = 90, scale: float = 100) -> go.F
         )
     )
     fig.update_layout(
-        template=TEMPLATE, title="Net revenue per day: actual and projected",
+        template=TEMPLATE, title="Daily net revenue, all venues: actual and projected",
         yaxis_title="net revenue", height=400, margin={"t": 50, "b": 40, "l": 60, "r": 20},
         legend={"orientation": "h", "y": -0.15},
     )  # fmt: skip

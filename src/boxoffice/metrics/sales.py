@@ -266,6 +266,39 @@ def rollup(
     )
 
 
+def growth(rolled: pl.DataFrame, granularity: str) -> pl.DataFrame:
+    """A :func:`rollup` with every period from its first to its last (zeros where nothing
+    sold) and the change against the previous period: ``net_growth = net / previous net − 1``
+    and ``tickets_growth`` likewise; null for the first period and when the previous value is
+    not positive (a change from zero or from a net refund has no meaningful ratio)."""
+    if granularity not in GRANULARITIES:
+        raise ValueError(
+            f"unknown granularity {granularity!r}; expected one of {list(GRANULARITIES)}"
+        )
+    _require(rolled, "period", "tickets_sold", "net_cents")
+    if rolled.is_empty():
+        return rolled.with_columns(
+            pl.lit(None, pl.Float64).alias("net_growth"),
+            pl.lit(None, pl.Float64).alias("tickets_growth"),
+        )
+    periods = pl.date_range(
+        rolled["period"].min(), rolled["period"].max(), GRANULARITIES[granularity], eager=True
+    )
+    full = (
+        pl.DataFrame({"period": periods})
+        .join(rolled, on="period", how="left")
+        .with_columns(pl.exclude("period").fill_null(0))
+    )
+
+    def change(column: str) -> pl.Expr:
+        before = pl.col(column).shift(1)
+        return pl.when(before > 0).then(pl.col(column) / before - 1)
+
+    return full.with_columns(
+        change("net_cents").alias("net_growth"), change("tickets_sold").alias("tickets_growth")
+    )
+
+
 def kpis(
     sales: pl.DataFrame,
     customer_days: pl.DataFrame,

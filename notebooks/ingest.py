@@ -25,6 +25,7 @@ as_of = None
 tenants = None
 landing_state = None  # the landing folder's listing: a new file makes this task run again
 reconcile_days = 60
+funnel_days = 90  # the conversion funnel covers sessions started in these days
 
 # %%
 import datetime as dt
@@ -32,7 +33,7 @@ import datetime as dt
 import polars as pl
 from IPython.display import Markdown, display
 
-from boxoffice import warehouse
+from boxoffice import metrics, warehouse
 from boxoffice.alerts.reconciliation import flagged_days, reconciliation_query
 from boxoffice.ingest import landing
 from boxoffice.pipeline import context
@@ -58,7 +59,9 @@ if reasons.height:
 
 # %%
 written = warehouse.replace_partitions(
-    [reconciliation_query(days=reconcile_days)], as_of=run.as_of, tenants=run.tenants
+    [reconciliation_query(days=reconcile_days), metrics.funnel.funnel_query(days=funnel_days)],
+    as_of=run.as_of,
+    tenants=run.tenants,
 )
 for tenant in run.tenants:
     recon = warehouse.read_reconciliation(as_of=run.as_of, tenant=tenant)

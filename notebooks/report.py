@@ -47,6 +47,10 @@ for tenant in run.tenants:
     bottom = metrics.events.rank_events(ranked, n=5, bottom=True)
     display(charts.events_table(bottom, title="Bottom 5 events"))
     display(charts.cohort_heatmap(metrics.cohorts.cohort_retention(days, run.as_of)))
+    steps = metrics.funnel.funnel_steps(
+        warehouse.read_funnel(as_of=run.as_of, tenant=tenant), *period
+    )
+    display(charts.funnel(steps, title="Conversion funnel, sessions of the last 30 days"))
     daily = metrics.sales.rollup(sales, "day")
     try:
         projected = forecast.project(daily, date_col="period", end=run.as_of)

@@ -45,7 +45,11 @@ def two_tenants(make_database, tmp_path_factory):
         )
         refresh_sales([a, b])
         replace_partitions(
-            [*metrics.sales.dimension_queries(), reconciliation_query()],
+            [
+                *metrics.sales.dimension_queries(),
+                reconciliation_query(),
+                metrics.funnel.funnel_query(),
+            ],
             as_of=dt.date(2026, 10, 31),
             tenants=[a, b],
         )

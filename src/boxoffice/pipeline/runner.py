@@ -30,6 +30,7 @@ from boxoffice.warehouse import runs, schema
 
 PARTITIONED = [
     schema.event_reconciliation,
+    schema.funnel_daily,
     schema.venues_dim,
     schema.events_dim,
     schema.customer_rfm,

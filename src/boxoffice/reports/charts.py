@@ -239,6 +239,23 @@ def cohort_heatmap(retention: pl.DataFrame) -> go.Figure:
     return fig
 
 
+def funnel(steps: pl.DataFrame, *, title: str = "Conversion funnel") -> go.Figure:
+    """Sessions reaching each step of :func:`boxoffice.metrics.funnel.funnel_steps`, with the
+    share of all sessions and of the step before."""
+    fig = go.Figure(
+        go.Funnel(
+            y=steps["step"].to_list(),
+            x=steps["sessions"].to_list(),
+            textinfo="value+percent initial+percent previous",
+            marker_color="#1f77b4",
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE, title=title, height=360, margin={"t": 50, "b": 20, "l": 110, "r": 20}
+    )
+    return fig
+
+
 # ---------------------------------------------------------------------------- operations
 OUTCOME_COLORS = {"stored": "#2ca02c", "duplicates": "#7f7f7f", "rejected": "#d62728"}
 

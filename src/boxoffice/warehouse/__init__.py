@@ -54,6 +54,7 @@ __all__ = [
     "read_event_sales",
     "read_events",
     "read_frame",
+    "read_funnel",
     "read_reconciliation",
     "read_sales_daily",
     "read_scored_summary",

@@ -56,6 +56,17 @@ def read_events(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> p
     )
 
 
+def read_funnel(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
+    """The conversion funnel counts of the run for ``as_of`` (``analytics.funnel_daily``)."""
+    return _partition(
+        "select day, channel, sessions, event_views, carts, checkouts, purchases"
+        " from analytics.funnel_daily where as_of = $1 order by day, channel",
+        as_of,
+        tenant,
+        role,
+    )
+
+
 def read_customer_days(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     """Each customer's purchase days per venue up to ``as_of`` (for distinct-customer counts)."""
     return _partition(

@@ -440,6 +440,29 @@ event_reconciliation = sa.Table(
     info={"freshness": "day"},
 )
 
+# the conversion funnel of the run's window: sessions by the UTC day of their first event
+funnel_daily = sa.Table(
+    "funnel_daily",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("sessions", sa.Integer, nullable=False),
+    sa.Column("event_views", sa.Integer, nullable=False),
+    sa.Column("carts", sa.Integer, nullable=False),
+    sa.Column("checkouts", sa.Integer, nullable=False),
+    sa.Column("purchases", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "day", "channel"),
+    sa.CheckConstraint(
+        "sessions >= event_views and event_views >= carts and carts >= checkouts"
+        " and checkouts >= purchases",
+        name="steps_narrow",
+    ),
+    schema="analytics",
+    info={"freshness": "day"},
+)
+
 # Customers: one row per tenant, as_of, customer_key. Values are in cents (gross at sale);
 # recency and T count days.
 customer_rfm = sa.Table(

@@ -1,6 +1,6 @@
 """Sales facts kept current incrementally: hourly and daily sales by venue, event, channel and
 ticket type, customer activity days ordered by customer, and the change queue that tells a
-refresh which days to recompute; an events dimension per run.
+refresh which days to recompute; an events dimension and the conversion funnel per run.
 
 ``source.ticket_changes`` is filled by statement-level triggers (transition tables) on
 ``source.tickets`` (insert and delete: the UTC days of the sale and refund times; update: those
@@ -167,6 +167,27 @@ def upgrade() -> None:
         schema="analytics",
     )
     op.create_table(
+        "funnel_daily",
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("channel", sa.Text(), nullable=False),
+        sa.Column("sessions", sa.Integer(), nullable=False),
+        sa.Column("event_views", sa.Integer(), nullable=False),
+        sa.Column("carts", sa.Integer(), nullable=False),
+        sa.Column("checkouts", sa.Integer(), nullable=False),
+        sa.Column("purchases", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "sessions >= event_views and event_views >= carts and carts >= checkouts"
+            " and checkouts >= purchases",
+            name=op.f("ck_funnel_daily_steps_narrow"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "as_of", "day", "channel", name=op.f("pk_funnel_daily")
+        ),
+        schema="analytics",
+    )
+    op.create_table(
         "sales_refresh",
         sa.Column("tenant_id", sa.UUID(), nullable=False),
         sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
@@ -202,8 +223,8 @@ def upgrade() -> None:
         schema="source",
         postgresql_where=sa.text("refunded_at is not null"),
     )
-    for table in (*(f"analytics.{t}" for t in (*FACTS, "customer_days", "events", "sales_refresh")),
-                  "source.ticket_changes"):  # fmt: skip
+    analytics = (*FACTS, "customer_days", "events", "funnel_daily", "sales_refresh")
+    for table in (*(f"analytics.{t}" for t in analytics), "source.ticket_changes"):
         for statement in tenancy.enable_rls(table):
             op.execute(statement)
     # the pipeline consumes the queue; the reader never sees it
@@ -226,6 +247,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_tickets_tenant_id_refunded_at"), "tickets", schema="source")
     op.drop_table("ticket_changes", schema="source")
     op.drop_table("sales_refresh", schema="analytics")
+    op.drop_table("funnel_daily", schema="analytics")
     op.drop_table("events", schema="analytics")
     op.drop_table("customer_days", schema="analytics")
     for table in reversed(FACTS):

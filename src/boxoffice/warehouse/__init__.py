@@ -24,6 +24,7 @@ from boxoffice.warehouse.reads import (
     read_dead_letter_reasons,
     read_event_sales,
     read_events,
+    read_funnel,
     read_reconciliation,
     read_sales_daily,
     read_scored_summary,

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from boxoffice.metrics._frames import require
+
 MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
 NO_TOUCH = "(none)"
 MS_PER_DAY = 86_400_000
@@ -41,8 +43,8 @@ def attribute(
     ``orders``: ``order_id``, ``customer_key``, ``ordered_at`` (datetime), ``revenue_cents``;
     ``touches``: ``customer_key``, ``campaign``, ``channel``, ``touched_at`` (datetime).
     """
-    _check(orders, ("order_id", "customer_key", "ordered_at", "revenue_cents"), "orders")
-    _check(touches, ("customer_key", "campaign", "channel", "touched_at"), "touches")
+    require(orders, ("order_id", "customer_key", "ordered_at", "revenue_cents"), "orders")
+    require(touches, ("customer_key", "campaign", "channel", "touched_at"), "touches")
     if model not in MODELS:
         raise ValueError(f"unknown attribution model {model!r}; expected one of {list(MODELS)}")
     if lookback_days < 0:
@@ -140,8 +142,3 @@ def _to_cents(parts: pl.DataFrame) -> pl.DataFrame:
             "revenue_cents"
         )
     ).select("order_id", "campaign", "channel", "weight", "revenue_cents", "position")
-
-
-def _check(frame: pl.DataFrame, columns, what: str) -> None:
-    if missing := [c for c in columns if c not in frame.columns]:
-        raise ValueError(f"{what} lacks column(s) {missing}; has {frame.columns}")

@@ -11,6 +11,8 @@ import datetime as dt
 
 import polars as pl
 
+from boxoffice.metrics._frames import require
+
 
 def cohort_retention(customer_days: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     """One row per cohort and month since the cohort's first month, up to the month of
@@ -24,8 +26,7 @@ def cohort_retention(customer_days: pl.DataFrame, as_of: dt.date) -> pl.DataFram
 
     Purchases after ``as_of`` are ignored. No purchases give an empty frame.
     """
-    if missing := [c for c in ("customer_key", "local_date") if c not in customer_days.columns]:
-        raise ValueError(f"customer_days lacks column(s) {missing}; has {customer_days.columns}")
+    require(customer_days, ["customer_key", "local_date"], "customer_days")
     month = pl.col("local_date").dt.truncate("1mo")
     active = (
         customer_days.filter(pl.col("local_date") <= as_of)

@@ -13,18 +13,10 @@ import datetime as dt
 
 import polars as pl
 
+from boxoffice.metrics._frames import check_range, require
+
 SALES_COLUMNS = ("local_date", "event_id", "tickets_sold", "refunded_tickets", "net_cents")
 EVENT_COLUMNS = ("event_id", "name", "category", "venue_id", "start_date", "capacity", "scanned")
-
-
-def _require(frame: pl.DataFrame, columns, what: str) -> None:
-    if missing := [c for c in columns if c not in frame.columns]:
-        raise ValueError(f"{what} lacks column(s) {missing}; has {frame.columns}")
-
-
-def _check_range(start: dt.date, end: dt.date) -> None:
-    if start > end:
-        raise ValueError(f"inverted date range: start {start} is after end {end}")
 
 
 def _totals(sales: pl.DataFrame, start: dt.date, end: dt.date) -> pl.DataFrame:
@@ -57,8 +49,8 @@ def event_performance(
 
     Events without sales have zeros, not nulls. Sorted by start date, then name.
     """
-    _require(sales, SALES_COLUMNS, "sales")
-    _require(events, EVENT_COLUMNS, "events")
+    require(sales, SALES_COLUMNS, "sales")
+    require(events, EVENT_COLUMNS, "events")
     if velocity_days < 1:
         raise ValueError(f"velocity_days must be at least 1, got {velocity_days}")
     to_date = _totals(sales, dt.date.min, as_of).rename({"tickets": "sold"})
@@ -110,9 +102,9 @@ def period_performance(
     ``[start, end]``: ``tickets`` (sold − refunded), ``net_cents``, ``sell_through`` =
     ``tickets / capacity``. Only events with sales or refunds in the period; for top and
     bottom lists of any period (:func:`rank_events`)."""
-    _require(sales, SALES_COLUMNS, "sales")
-    _require(events, EVENT_COLUMNS, "events")
-    _check_range(start, end)
+    require(sales, SALES_COLUMNS, "sales")
+    require(events, EVENT_COLUMNS, "events")
+    check_range(start, end)
     if venue_id:
         events = events.filter(pl.col("venue_id") == venue_id)
     return (

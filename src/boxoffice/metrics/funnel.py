@@ -15,6 +15,7 @@ import datetime as dt
 
 import polars as pl
 
+from boxoffice.metrics._frames import check_range, require
 from boxoffice.warehouse.partitions import PartitionQuery
 from boxoffice.warehouse.schema import funnel_daily
 
@@ -69,10 +70,8 @@ def funnel_steps(
     given): ``sessions`` reaching it, ``step_conversion`` = this step ÷ the step before (null
     for the first), ``overall_conversion`` = this step ÷ sessions, ``drop_off`` =
     1 − step conversion. Ratios are null when their denominator is zero."""
-    if missing := [c for c in ("day", "channel", *(s for s, _ in STEPS)) if c not in funnel]:
-        raise ValueError(f"funnel lacks column(s) {missing}; has {funnel.columns}")
-    if start > end:
-        raise ValueError(f"inverted date range: start {start} is after end {end}")
+    require(funnel, ["day", "channel", *(column for column, _ in STEPS)], "funnel")
+    check_range(start, end)
     rows = funnel.filter(pl.col("day").is_between(start, end))
     if channel:
         rows = rows.filter(pl.col("channel") == channel)

@@ -38,6 +38,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from boxoffice import privacy
+from boxoffice.metrics._frames import check_range, require
 from boxoffice.warehouse.partitions import PartitionQuery
 from boxoffice.warehouse.schema import events_dim, venues_dim
 
@@ -205,16 +206,6 @@ GRANULARITIES = {"day": "1d", "week": "1w", "month": "1mo"}
 KPI_ORDER = ["revenue", "tickets", "customers", "average_order_value"]
 
 
-def _require(frame: pl.DataFrame, *columns: str) -> None:
-    if missing := [c for c in columns if c not in frame.columns]:
-        raise ValueError(f"frame lacks column(s) {missing}; has {frame.columns}")
-
-
-def _check_range(start: dt.date, end: dt.date) -> None:
-    if start > end:
-        raise ValueError(f"inverted date range: start {start} is after end {end}")
-
-
 def _filter(frame: pl.DataFrame, start, end, venue_id: str | None) -> pl.DataFrame:
     out = frame.filter(pl.col("local_date").is_between(start, end))
     return out.filter(pl.col("venue_id") == venue_id) if venue_id else out
@@ -229,7 +220,7 @@ def trailing_period(as_of: dt.date, days: int) -> tuple[dt.date, dt.date]:
 
 def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     """The period of the same length just before ``[start, end]``."""
-    _check_range(start, end)
+    check_range(start, end)
     length = (end - start).days + 1
     return start - dt.timedelta(days=length), start - dt.timedelta(days=1)
 
@@ -252,10 +243,10 @@ def rollup(
         raise ValueError(
             f"unknown granularity {granularity!r}; expected one of {list(GRANULARITIES)}"
         )
-    _require(sales, "local_date", "venue_id", "tickets_sold", "gross_cents", "net_cents", "orders")
+    require(sales, ["local_date", "venue_id", "tickets_sold", "gross_cents", "net_cents", "orders"])
     lo = start or sales["local_date"].min() or dt.date.min
     hi = end or sales["local_date"].max() or dt.date.max
-    _check_range(lo, hi)
+    check_range(lo, hi)
     sums = ["tickets_sold", "gross_cents", "refund_cents", "net_cents", "orders"]
     return (
         _filter(sales, lo, hi, venue_id)
@@ -275,7 +266,7 @@ def growth(rolled: pl.DataFrame, granularity: str) -> pl.DataFrame:
         raise ValueError(
             f"unknown granularity {granularity!r}; expected one of {list(GRANULARITIES)}"
         )
-    _require(rolled, "period", "tickets_sold", "net_cents")
+    require(rolled, ["period", "tickets_sold", "net_cents"])
     if rolled.is_empty():
         return rolled.with_columns(
             pl.lit(None, pl.Float64).alias("net_growth"),
@@ -317,9 +308,9 @@ def kpis(
     One row per metric, in the order revenue, tickets, customers, average_order_value, with
     ``value``, ``previous`` and ``change`` (money in cents).
     """
-    _require(sales, "local_date", "venue_id", "tickets_sold", "gross_cents", "net_cents", "orders")
-    _require(customer_days, "local_date", "venue_id", "customer_key")
-    _check_range(start, end)
+    require(sales, ["local_date", "venue_id", "tickets_sold", "gross_cents", "net_cents", "orders"])
+    require(customer_days, ["local_date", "venue_id", "customer_key"])
+    check_range(start, end)
 
     def measure(lo: dt.date, hi: dt.date) -> dict[str, float | None]:
         s = _filter(sales, lo, hi, venue_id)
@@ -352,8 +343,8 @@ def channel_mix(
 ) -> pl.DataFrame:
     """Net revenue and tickets per channel in ``[start, end]``, with each channel's share of
     net revenue (shares sum to 1 when revenue is positive)."""
-    _require(sales, "local_date", "venue_id", "channel", "tickets_sold", "net_cents")
-    _check_range(start, end)
+    require(sales, ["local_date", "venue_id", "channel", "tickets_sold", "net_cents"])
+    check_range(start, end)
     mix = (
         _filter(sales, start, end, venue_id)
         .group_by("channel")

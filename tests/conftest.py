@@ -39,6 +39,14 @@ def _fixed_pii_key(tmp_path_factory) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True)
+def _close_pooled_connections() -> Iterator[None]:
+    """Each test database gets its own engines and pools; closing them after every test keeps
+    the server under its connection limit over the whole session (CI runs it in one go)."""
+    yield
+    engine.dispose_all()
+
+
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
     """Owner URL of a maintenance database on the test server."""

@@ -1,6 +1,8 @@
 """The embedded server: created on first use, reused by later commands, stopped on request,
 started again on demand with its data intact."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -52,3 +54,13 @@ def test_db_stop_refuses_an_external_database(home, monkeypatch):
     result = CliRunner().invoke(main, ["db", "stop"])
     assert result.exit_code == 2
     assert "the database is not embedded" in result.output
+
+
+def test_threads_of_a_fresh_process_may_ask_for_the_server_at_once(embedded_home):
+    """A partition writer's thread and the notebook's first read used to race into the
+    library's server handle (an AssertionError in `make demo`)."""
+    cli("db", "upgrade")
+    embedded._verified.clear()  # as in a new process (a notebook kernel)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        urls = list(pool.map(lambda _: embedded.ensure_running(embedded_home / "pgdata"), range(8)))
+    assert len(set(urls)) == 1 and "/boxoffice?host=" in urls[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,12 +58,20 @@ def _server(pgdata: Path):
 
 
 _verified: dict[Path, str] = {}  # per process: servers whose database this process has checked
+# one thread at a time: the library's server handle is not thread-safe (a partition writer's
+# thread and the notebook's first read once raced here and the library asserted)
+_lock = threading.Lock()
 
 
 def ensure_running(pgdata: Path) -> str:
     """Start (initialising on first use) the embedded server and return the owner's URL of the
     ``boxoffice`` database, creating that database if it does not exist yet. Once a process has
-    checked a server, later calls only confirm that it still runs."""
+    checked a server, later calls only confirm that it still runs. Thread-safe."""
+    with _lock:
+        return _ensure_running(pgdata)
+
+
+def _ensure_running(pgdata: Path) -> str:
     import psycopg
 
     if pgdata in _verified and _running(pgdata):

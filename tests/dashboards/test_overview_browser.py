@@ -41,7 +41,7 @@ def server(built_world, tenants, tmp_path_factory):
 
 
 HANGS: list[str] = []  # pages that never finished rendering and were reloaded
-RELOADS = 2  # a page that hangs as often as this and once more fails the test
+RELOADS = 4  # a page that hangs as often as this and once more fails the test
 
 
 def _open(browser, url: str):

@@ -3,9 +3,12 @@ over the next days, with 80 % and 95 % prediction intervals.
 
 Model: exponential smoothing in state-space form (Hyndman, Koehler, Ord & Snyder 2008,
 *Forecasting with Exponential Smoothing*; statsmodels ``ETSModel``), additive errors and an
-additive weekly season, with either no trend — ETS(A,N,A) — or an additive damped trend —
-ETS(A,Ad,A) — whichever has the smaller AICc (the corrected Akaike criterion). Additive
-components, because a day's net revenue can be zero or negative (refunds).
+additive weekly season, with no trend — ETS(A,N,A) —, an additive trend — ETS(A,A,A) — or an
+additive damped trend — ETS(A,Ad,A) —, whichever has the smallest AICc (the corrected Akaike
+criterion; the automatic selection of Hyndman, Koehler, Snyder & Grose 2002). Additive
+components, because a day's net revenue can be zero or negative (refunds). The damped form is
+also started from the undamped fit (damping 0.98): its likelihood surface has poor local optima
+near the damping bound, and the better of the two starts is kept.
 
 * Daily point forecast: the model's conditional mean ``ŷ_{T+h}``.
 * Intervals: quantiles of ``paths`` sample paths simulated from the fitted model from the end
@@ -28,7 +31,11 @@ import polars as pl
 
 MIN_DAYS = 28  # four weeks: enough to estimate a weekly season and a trend
 LEVELS = (0.80, 0.95)
-MODELS = {"ETS(A,N,A)": {}, "ETS(A,Ad,A)": {"trend": "add", "damped_trend": True}}
+MODELS = {
+    "ETS(A,N,A)": {},
+    "ETS(A,A,A)": {"trend": "add"},
+    "ETS(A,Ad,A)": {"trend": "add", "damped_trend": True},
+}
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,6 @@ def project(
     missing between the first and ``end`` — by default the last day of the series — count as
     zero, days after ``end`` are ignored), keep the one with the smaller AICc, and project the
     ``max(horizons)`` days after ``end``."""
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
     if missing := [c for c in (date_col, value_col) if c not in series.columns]:
         raise ValueError(f"series lacks column(s) {missing}; has {series.columns}")
     if series.schema[date_col] != pl.Date:
@@ -87,14 +92,8 @@ def project(
             f"a projection needs at least {MIN_DAYS} days of history, got {history.height}"
         )
     y = history["value"].cast(pl.Float64).to_numpy()
-    fits = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence chatter; the AICc decides
-        for name, form in MODELS.items():
-            model = ETSModel(y, error="add", seasonal="add", seasonal_periods=7, **form)
-            fits[name] = model.fit(disp=False, maxiter=500)
-    name = min(fits, key=lambda n: fits[n].aicc if np.isfinite(fits[n].aicc) else np.inf)
-    fit, horizon = fits[name], max(horizons)
+    name, fit = fit_ets(y)
+    horizon = max(horizons)
     mean = np.asarray(fit.forecast(horizon))
     simulated = np.asarray(
         fit.simulate(horizon, anchor="end", repetitions=paths, rng=np.random.default_rng(seed))
@@ -118,6 +117,27 @@ def project(
         ]
     )
     return Projection(daily, totals, name, float(fit.aicc), history)
+
+
+def fit_ets(y: np.ndarray, *, season: int = 7):
+    """Fit every form of :data:`MODELS` to ``y`` by maximum likelihood; return the name and
+    the statsmodels results of the one with the smallest AICc."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    fits = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence chatter; the AICc decides
+        for name, form in MODELS.items():
+            model = ETSModel(y, error="add", seasonal="add", seasonal_periods=season, **form)
+            fits[name] = model.fit(disp=False, maxiter=500)
+            if form.get("damped_trend"):
+                undamped = fits["ETS(A,A,A)"].params
+                start = np.concatenate([undamped[:3], [0.98], undamped[3:]])
+                again = model.fit(disp=False, maxiter=500, start_params=start)
+                if again.llf > fits[name].llf:
+                    fits[name] = again
+    name = min(fits, key=lambda n: fits[n].aicc if np.isfinite(fits[n].aicc) else np.inf)
+    return name, fits[name]
 
 
 def _complete(series: pl.DataFrame, date_col: str, value_col: str, end) -> pl.DataFrame:

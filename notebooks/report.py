@@ -51,6 +51,9 @@ for tenant in run.tenants:
         warehouse.read_funnel(as_of=run.as_of, tenant=tenant), *period
     )
     display(charts.funnel(steps, title="Conversion funnel, sessions of the last 30 days"))
+    attributed = warehouse.read_attribution(as_of=run.as_of, tenant=tenant)
+    if attributed.height:
+        display(charts.attribution(attributed))
     daily = metrics.sales.rollup(sales, "day")
     try:
         projected = forecast.project(daily, date_col="period", end=run.as_of)

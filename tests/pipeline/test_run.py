@@ -14,7 +14,7 @@ from boxoffice.pipeline import runner
 from boxoffice.warehouse import engine
 
 AS_OF = dt.date(2026, 10, 31)
-TASKS = ("ingest", "sales-aggregates", "rfm", "customer-value", "report")
+TASKS = ("ingest", "sales-aggregates", "rfm", "attribution", "customer-value", "report")
 
 
 @pytest.fixture
@@ -74,6 +74,26 @@ def test_the_whole_dag_builds_and_leaves_its_artifacts(env):
         scalar("select status from analytics.pipeline_runs order by started_at limit 1")
         == "succeeded"
     )
+
+
+def test_every_attribution_model_adds_up_to_the_revenue_of_the_windows_orders(env):
+    """The 90 UTC days to AS_OF: the tickets' prices of the orders created then, per tenant."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "select a.tenant_id, a.model, a.revenue_cents, o.revenue from"
+                " (select tenant_id, model, sum(revenue_cents) as revenue_cents"
+                "  from analytics.attribution where as_of = :d group by 1, 2) a"
+                " join (select o.tenant_id, sum(t.price_cents) as revenue from source.orders o"
+                "  join source.tickets t using (tenant_id, order_id)"
+                "  where o.created_at >= (cast(:d as date) - 89)::timestamp at time zone 'UTC'"
+                "  and o.created_at < (cast(:d as date) + 1)::timestamp at time zone 'UTC'"
+                "  group by 1) o using (tenant_id)"
+            ),
+            {"d": AS_OF},
+        ).all()
+    assert len(rows) == 5 * len(env["manifest"]["tenants"])
+    assert all(revenue > 0 and attributed == revenue for *_, attributed, revenue in rows)
 
 
 def test_aggregates_match_an_independent_computation_at_local_midnights(env):

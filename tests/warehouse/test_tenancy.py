@@ -12,6 +12,7 @@ from boxoffice.alerts.reconciliation import reconciliation_query
 from boxoffice.ingest import ingest_stream
 from boxoffice.warehouse import (
     engine,
+    read_attribution_inputs,
     read_customer_summary,
     refresh_sales,
     replace_partitions,
@@ -64,6 +65,13 @@ def two_tenants(make_database, tmp_path_factory):
                 )
         for table, frames in _customer_tables([a, b]).items():
             write_partitions(table, frames, as_of=dt.date(2026, 10, 31))
+        attributed = {
+            t: metrics.attribution.campaign_attribution(
+                *read_attribution_inputs(as_of=dt.date(2026, 10, 31), tenant=t)
+            )
+            for t in (a, b)
+        }
+        write_partitions(schema.attribution, attributed, as_of=dt.date(2026, 10, 31))
     return world["url"], a, b
 
 

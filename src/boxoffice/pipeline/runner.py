@@ -37,6 +37,7 @@ PARTITIONED = [
     schema.customer_segments,
     schema.customer_value,
     schema.customer_models,
+    schema.attribution,
 ]
 
 

@@ -78,6 +78,36 @@ def read_customer_days(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline
     )
 
 
+def read_attribution_inputs(
+    *, as_of: dt.date, tenant: Tenant, days: int = 90, lookback_days: int = 30
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The orders of the ``days`` UTC days ending ``as_of`` and their customers' campaign
+    touches (``orders``, ``touches`` of :func:`boxoffice.metrics.attribution.attribute`), read
+    from ``source`` as the pipeline role; customers only as ``customer_key``."""
+    from boxoffice import privacy
+    from boxoffice.metrics.attribution import ORDERS_SQL, TOUCHES_SQL
+
+    if days < 1 or lookback_days < 0:
+        raise ValueError(f"need days ≥ 1 and lookback_days ≥ 0, got {days} and {lookback_days}")
+    pads = privacy.hmac_pads()
+    params = [as_of, days, pads["ipad"], pads["opad"]]
+    orders = read_frame(ORDERS_SQL, params, tenant=tenant)
+    touches = read_frame(TOUCHES_SQL, [*params, lookback_days], tenant=tenant)
+    return orders, touches
+
+
+def read_attribution(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
+    """The run's attribution of revenue to campaigns, every model (``analytics.attribution``)."""
+    return _partition(
+        "select model, campaign, channel, revenue_cents, orders, share, lookback_days,"
+        " half_life_days from analytics.attribution where as_of = $1"
+        " order by model, revenue_cents desc, campaign, channel",
+        as_of,
+        tenant,
+        role,
+    )
+
+
 def read_venues(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     return _partition(
         "select venue_id, name, city, timezone, capacity, tenant_name from analytics.venues"

@@ -539,6 +539,28 @@ customer_models = sa.Table(
     schema="analytics",
 )
 
+# attribution of the run's order revenue to campaign touches, per model
+attribution = sa.Table(
+    "attribution",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("campaign", sa.Text, nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("revenue_cents", sa.BigInteger, nullable=False),
+    sa.Column("orders", sa.Float, nullable=False),
+    sa.Column("share", sa.Float),
+    sa.Column("lookback_days", sa.Integer, nullable=False),
+    sa.Column("half_life_days", sa.Float, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "model", "campaign", "channel"),
+    sa.CheckConstraint(
+        _in("model", ("first_touch", "last_touch", "linear", "time_decay", "position_based")),
+        name="model_known",
+    ),
+    schema="analytics",
+)
+
 pipeline_runs = sa.Table(
     "pipeline_runs",
     metadata,

@@ -127,3 +127,40 @@ def test_one_venue_only():
     assert mix.is_empty()  # the Quiz (v2) sold nothing
     both = ev.period_performance(SALES, EVENTS, d(2026, 3, 1), d(2026, 3, 10), venue_id="v1")
     assert sorted(both["name"]) == ["Derby", "Opera"]
+
+
+def _names(frame: pl.DataFrame) -> list[str]:
+    return frame["name"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({}, ["Derby", "Quiz"]),  # upcoming by days to event: 10, 22
+        ({"when": "past"}, ["Opera"]),
+        ({"when": "all", "sort_by": "sell_through", "descending": True}, ["Opera", "Derby", "Quiz"]),
+        # utilization is null before an event: nulls last, then by start date
+        ({"when": "all", "sort_by": "utilization", "descending": True}, ["Opera", "Derby", "Quiz"]),
+        ({"when": "all", "sort_by": "utilization"}, ["Opera", "Derby", "Quiz"]),
+        ({"when": "all", "venue_id": "v1"}, ["Opera", "Derby"]),
+        ({"when": "all", "category": "comedy"}, ["Quiz"]),
+        ({"when": "all", "search": " dER "}, ["Derby"]),
+        ({"when": "all", "search": "."}, []),  # literally, not a pattern
+        ({"when": "all", "sort_by": "name", "descending": True}, ["Quiz", "Opera", "Derby"]),
+    ],
+    ids=["upcoming", "past", "sell-through", "utilization-desc", "utilization-asc", "venue",
+         "category", "search", "search-literal", "name-desc"],
+)  # fmt: skip
+def test_select_events_filters_and_sorts(options, expected):
+    perf = ev.event_performance(SALES, EVENTS, AS_OF)
+    assert _names(ev.select_events(perf, **options)) == expected
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"when": "soon"}, "when must be one of"), ({"sort_by": "price"}, "cannot sort by 'price'")],
+)
+def test_select_events_refuses_unknown_options(options, message):
+    perf = ev.event_performance(SALES, EVENTS, AS_OF)
+    with pytest.raises(ValueError, match=message):
+        ev.select_events(perf, **options)

@@ -5,9 +5,43 @@ from __future__ import annotations
 import html
 
 import ipywidgets as w
+import polars as pl
+from IPython.display import clear_output, display
 
 
 def message(text: str, *, error: bool = False) -> w.HTML:
     """One line of text for the viewer (red when something is wrong)."""
     color = "#b00020" if error else "#444"
     return w.HTML(f"<p class='bx-message' style='color:{color}'>{html.escape(text)}</p>")
+
+
+def show(out: w.Output, *items) -> None:
+    """Replace what ``out`` shows with ``items`` (widgets, figures, frames)."""
+    with out:
+        clear_output(wait=True)
+        for item in items:
+            display(item)
+
+
+def table(frame: pl.DataFrame, *, css_class: str = "bx-table") -> w.HTML:
+    """A plain HTML table of every row, numbers with thousands separators."""
+
+    def cell(value) -> str:
+        if value is None:
+            return "–"
+        if isinstance(value, float):
+            return f"{value:,.2f}"
+        if isinstance(value, int):
+            return f"{value:,}"
+        return html.escape(str(value))
+
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in frame.iter_rows()
+    )
+    style = (
+        f"<style>.{css_class} td,.{css_class} th{{padding:2px 10px;text-align:right;"
+        f"font-family:monospace;white-space:nowrap}}.{css_class} td:first-child,"
+        f".{css_class} th:first-child{{text-align:left}}</style>"
+    )
+    return w.HTML(f"{style}<table class='{css_class}'><tr>{head}</tr>{body}</table>")

@@ -7,53 +7,22 @@ segment and churn risk and downloads as CSV or XLSX.
 
 from __future__ import annotations
 
-import html
-
 import ipywidgets as w
 import plotly.io as pio
 import polars as pl
-from IPython.display import clear_output, display
 
 from boxoffice import config, customers, warehouse
-from boxoffice.dashboards._ui import message
+from boxoffice.dashboards._ui import message, show, table
 from boxoffice.reports import charts, export
 
 LIST_ROWS = 25
 RISK_OPTIONS = [("High", ("high",)), ("High + medium", ("high", "medium")), ("All", ())]
 
 
-def _show(out: w.Output, *items) -> None:
-    with out:
-        clear_output(wait=True)
-        for item in items:
-            display(item)
-
-
 def _money_columns(frame: pl.DataFrame) -> pl.DataFrame:
     """Cents → currency units for display and export."""
     money = [c for c in ("clv_12m", "revenue", "average_order_value") if c in frame.columns]
     return frame.with_columns((pl.col(c) / 100).round(2) for c in money)
-
-
-def _table(frame: pl.DataFrame) -> w.HTML:
-    """A plain HTML table of every row, numbers with thousands separators."""
-
-    def cell(value) -> str:
-        if isinstance(value, float):
-            return f"{value:,.2f}"
-        if isinstance(value, int):
-            return f"{value:,}"
-        return html.escape(str(value))
-
-    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>" for row in frame.iter_rows()
-    )
-    style = (
-        "<style>.bx-table td,.bx-table th{padding:2px 10px;text-align:right;"
-        "font-family:monospace}.bx-table td:first-child{text-align:left}</style>"
-    )
-    return w.HTML(f"{style}<table class='bx-table'><tr>{head}</tr>{body}</table>")
 
 
 class Customers:
@@ -83,10 +52,10 @@ class Customers:
             return message(f"Cannot read the warehouse: {exc}", error=True)
 
         overview = w.Output()
-        _show(
+        show(
             overview,
             charts.segment_treemap(segments),
-            _table(
+            table(
                 _money_columns(segments).with_columns(
                     (pl.col("share_of_customers", "share_of_revenue") * 100).round(1)
                 )
@@ -94,15 +63,15 @@ class Customers:
         )
         movement = w.Output()
         if previous is None:
-            _show(movement, message("Segment movement appears after a second run."))
+            show(movement, message("Segment movement appears after a second run."))
         else:
             moves = customers.segment_movement(previous, self.customers)
-            _show(movement, w.HTML(f"<h3>Since {before}</h3>"), charts.segment_movement(moves))
+            show(movement, w.HTML(f"<h3>Since {before}</h3>"), charts.segment_movement(moves))
         value = w.Output()
         if self.customers["clv_12m"].null_count() < self.customers.height:
-            _show(value, charts.clv_distribution(self.customers.drop_nulls("clv_12m")))
+            show(value, charts.clv_distribution(self.customers.drop_nulls("clv_12m")))
         else:
-            _show(value, message("No lifetime values for this run."))
+            show(value, message("No lifetime values for this run."))
 
         present = [s for s in customers.SEGMENTS if s in set(self.customers["segment"])]
         self.segments = w.SelectMultiple(
@@ -154,7 +123,7 @@ class Customers:
                 ),
             ]
         )
-        _show(self.table, _table(listed.head(LIST_ROWS)))
+        show(self.table, table(listed.head(LIST_ROWS)))
         # The count goes last: it tells a reader (and the browser test) that the
         # downloads and the table already hold this filter's rows.
         self.count.value = f"<b class='bx-count'>{listed.height:,}</b> customers"

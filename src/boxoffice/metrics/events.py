@@ -136,3 +136,54 @@ def category_mix(
     return mix.with_columns(
         (pl.col("net_cents") / total if total > 0 else pl.lit(None, pl.Float64)).alias("share")
     )
+
+
+WHEN = ("upcoming", "past", "all")
+SORTABLE = (
+    "start_date",
+    "days_to_event",
+    "sold",
+    "sell_through",
+    "utilization",
+    "velocity",
+    "net_cents",
+    "revpas",
+    "name",
+)
+
+
+def select_events(
+    performance: pl.DataFrame,
+    *,
+    when: str = "upcoming",
+    venue_id: str | None = None,
+    category: str | None = None,
+    search: str | None = None,
+    sort_by: str = "days_to_event",
+    descending: bool = False,
+) -> pl.DataFrame:
+    """The rows of an :func:`event_performance` frame a viewer asked for, in their order.
+
+    ``when``: ``"upcoming"`` (``days_to_event ≥ 0``: today's events included), ``"past"``
+    (``< 0``) or ``"all"``; ``venue_id`` and ``category`` keep one of each; ``search`` keeps the
+    names containing it (case-insensitive, literally); ``sort_by`` one of :data:`SORTABLE`,
+    nulls last, ties by start date then name.
+    """
+    if when not in WHEN:
+        raise ValueError(f"when must be one of {list(WHEN)}, got {when!r}")
+    if sort_by not in SORTABLE:
+        raise ValueError(f"cannot sort by {sort_by!r}; sort by one of {list(SORTABLE)}")
+    require(performance, (*EVENT_COLUMNS, "days_to_event", *SORTABLE), "performance")
+    rows = performance
+    if when != "all":
+        upcoming = pl.col("days_to_event") >= 0
+        rows = rows.filter(upcoming if when == "upcoming" else ~upcoming)
+    if venue_id:
+        rows = rows.filter(pl.col("venue_id") == venue_id)
+    if category:
+        rows = rows.filter(pl.col("category") == category)
+    if search and search.strip():
+        needle = search.strip().lower()
+        rows = rows.filter(pl.col("name").str.to_lowercase().str.contains(needle, literal=True))
+    keys = [sort_by, *(k for k in ("start_date", "name") if k != sort_by)]
+    return rows.sort(keys, descending=[descending, False, False][: len(keys)], nulls_last=True)

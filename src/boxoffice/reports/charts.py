@@ -210,6 +210,44 @@ def events_table(performance: pl.DataFrame, *, title: str) -> go.Figure:
     return fig
 
 
+CATEGORY_COLORS = {
+    "concert": "#1f77b4",
+    "sports": "#2ca02c",
+    "theatre": "#d62728",
+    "comedy": "#ff7f0e",
+    "family": "#9467bd",
+}
+
+
+def event_pace(performance: pl.DataFrame) -> go.Figure:
+    """Sell-through against days to the event, one marker per event of an
+    :func:`boxoffice.metrics.events.event_performance` frame, sized by capacity and coloured by
+    category: events low and close to the left edge are the ones at risk of empty seats."""
+    fig = go.Figure()
+    biggest = max(int(performance["capacity"].max() or 1), 1)
+    for category in sorted(set(performance["category"])):
+        rows = performance.filter(pl.col("category") == category)
+        fig.add_trace(
+            go.Scatter(
+                x=rows["days_to_event"].to_list(), y=rows["sell_through"].to_list(),
+                mode="markers", name=category,
+                marker={"size": (6 + 24 * (rows["capacity"] / biggest).sqrt()).to_list(),
+                        "color": CATEGORY_COLORS.get(category), "opacity": 0.75},
+                customdata=list(zip(rows["name"], rows["sold"], rows["capacity"],
+                                    rows["velocity"], strict=True)),
+                hovertemplate="%{customdata[0]}<br>%{x} days to go, %{y:.0%} sold"
+                "<br>%{customdata[1]:,} of %{customdata[2]:,} seats"
+                "<br>%{customdata[3]:.1f} tickets/day lately<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(
+        template=TEMPLATE, title="Sell-through against days to the event",
+        xaxis_title="days to the event", yaxis={"title": "sell-through", "tickformat": ".0%"},
+        height=420, margin={"t": 50, "b": 40, "l": 60, "r": 20},
+    )  # fmt: skip
+    return fig
+
+
 def cohort_heatmap(retention: pl.DataFrame) -> go.Figure:
     """Share of each monthly cohort (rows) buying again N months later (columns), from
     :func:`boxoffice.metrics.cohorts.cohort_retention`; month 0 (always 100 %) is left out and
@@ -253,6 +291,57 @@ def funnel(steps: pl.DataFrame, *, title: str = "Conversion funnel") -> go.Figur
     fig.update_layout(
         template=TEMPLATE, title=title, height=360, margin={"t": 50, "b": 20, "l": 110, "r": 20}
     )
+    return fig
+
+
+MODEL_LABELS = {
+    "first_touch": "First touch",
+    "last_touch": "Last touch",
+    "linear": "Linear",
+    "time_decay": "Time decay",
+    "position_based": "Position based (40/20/40)",
+}
+
+
+def attribution(attributed: pl.DataFrame, *, top: int = 8) -> go.Figure:
+    """Revenue per campaign under each attribution model (grouped bars), from
+    :func:`boxoffice.metrics.attribution.campaign_attribution`: the ``top`` campaigns by
+    linear revenue, the rest summed as "other"; channels are summed per campaign."""
+    per = attributed.group_by("model", "campaign").agg(pl.col("revenue_cents").sum())
+    ranking = (
+        per.filter(pl.col("model") == "linear")
+        .sort(["revenue_cents", "campaign"], descending=[True, False])["campaign"]
+        .to_list()
+    )
+    shown = ranking[:top]
+    per = (
+        per.with_columns(
+            pl.when(pl.col("campaign").is_in(shown))
+            .then(pl.col("campaign"))
+            .otherwise(pl.lit("other"))
+            .alias("campaign")
+        )
+        .group_by("model", "campaign")
+        .agg(pl.col("revenue_cents").sum())
+    )
+    order = shown + (["other"] if len(ranking) > top else [])
+    fig = go.Figure()
+    for model, label in MODEL_LABELS.items():
+        rows = dict(per.filter(pl.col("model") == model).select("campaign", "revenue_cents").rows())
+        fig.add_trace(
+            go.Bar(
+                name=label, x=order, y=[rows.get(c, 0) / 100 for c in order],
+                hovertemplate=f"{label}<br>%{{x}}: %{{y:,.2f}}<extra></extra>",
+            )
+        )  # fmt: skip
+    lookback = attributed["lookback_days"][0] if "lookback_days" in attributed.columns else None
+    note = f" (touches up to {lookback} days before the order)" if lookback is not None else ""
+    fig.update_layout(
+        template=TEMPLATE, barmode="group",
+        title=f"Revenue by campaign and attribution model{note}", yaxis_title="attributed revenue",
+        height=420, legend={"orientation": "h", "y": -0.2},
+        margin={"t": 50, "b": 40, "l": 60, "r": 20},
+    )  # fmt: skip
     return fig
 
 

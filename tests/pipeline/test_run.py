@@ -14,7 +14,15 @@ from boxoffice.pipeline import runner
 from boxoffice.warehouse import engine
 
 AS_OF = dt.date(2026, 10, 31)
-TASKS = ("ingest", "sales-aggregates", "rfm", "attribution", "customer-value", "report")
+TASKS = (
+    "ingest",
+    "sales-aggregates",
+    "rfm",
+    "attribution",
+    "demand-forecast",
+    "customer-value",
+    "report",
+)
 
 
 @pytest.fixture
@@ -94,6 +102,27 @@ def test_every_attribution_model_adds_up_to_the_revenue_of_the_windows_orders(en
         ).all()
     assert len(rows) == 5 * len(env["manifest"]["tenants"])
     assert all(revenue > 0 and attributed == revenue for *_, attributed, revenue in rows)
+
+
+def test_forecasts_cover_every_selling_venue_and_every_upcoming_event(env):
+    counts = {
+        name: scalar(sql, d=AS_OF)
+        for name, sql in {
+            "venues": "select count(distinct venue_id) from analytics.sales_daily"
+            " where local_date <= :d",
+            "forecast_days": "select count(*) from analytics.demand_forecasts where as_of = :d",
+            "backtests": "select count(*) from analytics.forecast_backtests where as_of = :d"
+            " and mase is not null and coverage_80 between 0 and 1",
+            "upcoming": "select count(*) from analytics.events where as_of = :d"
+            " and start_date > :d",
+            "event_forecasts": "select count(*) from analytics.event_forecasts where as_of = :d"
+            " and forecast between 0 and capacity and lower_95 <= upper_95",
+        }.items()
+    }
+    assert counts["venues"] > 0 and counts["upcoming"] > 0
+    assert counts["forecast_days"] == counts["venues"] * 2 * 28  # two measures, 28 days
+    assert counts["backtests"] == counts["venues"] * 2
+    assert counts["event_forecasts"] == counts["upcoming"]
 
 
 def test_aggregates_match_an_independent_computation_at_local_midnights(env):

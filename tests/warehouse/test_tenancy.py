@@ -7,13 +7,16 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from boxoffice import customers, metrics
+from boxoffice import customers, forecast, metrics
 from boxoffice.alerts.reconciliation import reconciliation_query
 from boxoffice.ingest import ingest_stream
 from boxoffice.warehouse import (
     engine,
     read_attribution_inputs,
     read_customer_summary,
+    read_event_sales,
+    read_events,
+    read_sales_daily,
     refresh_sales,
     replace_partitions,
     schema,
@@ -72,6 +75,8 @@ def two_tenants(make_database, tmp_path_factory):
             for t in (a, b)
         }
         write_partitions(schema.attribution, attributed, as_of=dt.date(2026, 10, 31))
+        for table, frames in _forecast_tables([a, b]).items():
+            write_partitions(table, frames, as_of=dt.date(2026, 10, 31))
     return world["url"], a, b
 
 
@@ -86,6 +91,26 @@ def _customer_tables(tenants) -> dict:
         tables[schema.customer_segments][tenant] = customers.segment_summary(scores)
         tables[schema.customer_value][tenant] = value.values
         tables[schema.customer_models][tenant] = value.models
+    return tables
+
+
+def _forecast_tables(tenants) -> dict:
+    """Each tenant's forecast partitions, computed as the demand-forecast task does (a short
+    horizon and one backtest origin: only the rows matter here)."""
+    as_of = dt.date(2026, 10, 31)
+    tables = {t: {} for t in (schema.demand_forecasts, schema.forecast_backtests)}
+    tables[schema.event_forecasts] = {}
+    for tenant in tenants:
+        demand = forecast.daily_demand(read_sales_daily(as_of=as_of, tenant=tenant), end=as_of)
+        tables[schema.demand_forecasts][tenant] = forecast.forecast_venues(demand, horizon=3)
+        tables[schema.forecast_backtests][tenant] = forecast.backtest_venues(
+            demand, horizon=7, origins=1
+        )
+        tables[schema.event_forecasts][tenant] = forecast.pickup_forecast(
+            read_event_sales(as_of=as_of, tenant=tenant),
+            read_events(as_of=as_of, tenant=tenant),
+            as_of,
+        )
     return tables
 
 

@@ -120,8 +120,11 @@ class Overview:
             return
         try:
             kpis = metrics.sales.kpis(self.sales, self.days, start, end, venue_id=venue)
-            trend = metrics.sales.rollup(
-                self.sales, self.granularity.value, start=start, end=end, venue_id=venue
+            trend = metrics.sales.growth(
+                metrics.sales.rollup(
+                    self.sales, self.granularity.value, start=start, end=end, venue_id=venue
+                ),
+                self.granularity.value,
             )
             mix = metrics.sales.channel_mix(self.sales, start, end, venue_id=venue)
             period = (self.event_sales, self.events, start, end)

@@ -131,7 +131,7 @@ def fit_ets(y: np.ndarray, *, season: int = 7):
             model = ETSModel(y, error="add", seasonal="add", seasonal_periods=season, **form)
             fits[name] = model.fit(disp=False, maxiter=500)
             if form.get("damped_trend"):
-                undamped = fits["ETS(A,A,A)"].params
+                undamped = np.asarray(fits["ETS(A,A,A)"].params)
                 start = np.concatenate([undamped[:3], [0.98], undamped[3:]])
                 again = model.fit(disp=False, maxiter=500, start_params=start)
                 if again.llf > fits[name].llf:

@@ -38,6 +38,9 @@ PARTITIONED = [
     schema.customer_value,
     schema.customer_models,
     schema.attribution,
+    schema.demand_forecasts,
+    schema.forecast_backtests,
+    schema.event_forecasts,
 ]
 
 

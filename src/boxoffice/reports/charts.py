@@ -59,13 +59,23 @@ def kpi_tiles(kpis: pl.DataFrame) -> go.Figure:
 
 
 def revenue_trend(rolled: pl.DataFrame, *, granularity: str) -> go.Figure:
-    """Net revenue per period as bars, tickets in the hover."""
+    """Net revenue per period as bars, tickets and (for a
+    :func:`boxoffice.metrics.sales.growth` frame) the change against the period before in the
+    hover."""
+    if "net_growth" in rolled.columns:
+        change = [
+            f"<br>{g:+.1%} on the {granularity} before" if g is not None else ""
+            for g in rolled["net_growth"]
+        ]
+    else:
+        change = [""] * rolled.height
     fig = go.Figure(
         go.Bar(
             x=rolled["period"].cast(pl.String).to_list(),  # ISO dates: JSON-safe for widgets
             y=(rolled["net_cents"] / 100).to_list(),
-            customdata=rolled["tickets_sold"].to_list(),
-            hovertemplate="%{x}<br>net revenue %{y:,.2f}<br>%{customdata:,} tickets<extra></extra>",
+            customdata=list(zip(rolled["tickets_sold"], change, strict=True)),
+            hovertemplate="%{x}<br>net revenue %{y:,.2f}%{customdata[1]}"
+            "<br>%{customdata[0]:,} tickets<extra></extra>",
             marker_color="#1f77b4",
         )
     )
@@ -127,7 +137,33 @@ def projection(projected, *, history_days: int = 90, scale: float = 100) -> go.F
     :class:`boxoffice.forecast.Projection`) with 80 % and 95 % bands; ``scale`` divides the
     values (cents → currency units)."""
     history = projected.history.tail(history_days)
-    daily = projected.daily
+    return _forecast_figure(
+        history["date"], history["value"] / scale, projected.daily, scale=scale,
+        label=f"projection ({projected.model})", y_title="net revenue",
+        title="Daily net revenue, all venues: actual and projected",
+    )  # fmt: skip
+
+
+def demand_forecast(
+    demand: pl.DataFrame, forecast: pl.DataFrame, *, measure: str, title: str, history_days=90
+) -> go.Figure:
+    """A venue's daily ``measure`` (``tickets_sold`` or ``gross_cents``) of the last
+    ``history_days`` (a :func:`boxoffice.forecast.venue_demand.daily_demand` frame) and its
+    forecast (rows of :func:`~boxoffice.forecast.venue_demand.forecast_venues` for that venue
+    and measure) with 80 % and 95 % bands."""
+    scale = 100 if measure == "gross_cents" else 1
+    history = demand.sort("local_date").tail(history_days)
+    model = forecast["model"][0] if forecast.height else ""
+    return _forecast_figure(
+        history["local_date"], history[measure] / scale, forecast.sort("date"), scale=scale,
+        label=f"forecast ({model})", title=title,
+        y_title="gross revenue" if scale == 100 else "tickets sold",
+    )  # fmt: skip
+
+
+def _forecast_figure(
+    dates: pl.Series, values: pl.Series, daily: pl.DataFrame, *, scale, label, title, y_title
+) -> go.Figure:
     days = daily["date"].cast(pl.String).to_list()
     fig = go.Figure()
     for level, color in ((95, "rgba(31,119,180,0.15)"), (80, "rgba(31,119,180,0.3)")):
@@ -145,8 +181,8 @@ def projection(projected, *, history_days: int = 90, scale: float = 100) -> go.F
         )
     fig.add_trace(
         go.Scatter(
-            x=history["date"].cast(pl.String).to_list(),
-            y=(history["value"] / scale).to_list(),
+            x=dates.cast(pl.String).to_list(),
+            y=values.to_list(),
             name="actual",
             mode="lines",
             line={"color": "#333333"},
@@ -156,15 +192,85 @@ def projection(projected, *, history_days: int = 90, scale: float = 100) -> go.F
         go.Scatter(
             x=days,
             y=(daily["mean"] / scale).to_list(),
-            name=f"projection ({projected.model})",
+            name=label,
             mode="lines",
             line={"color": "#1f77b4", "dash": "dash"},
         )
     )
     fig.update_layout(
-        template=TEMPLATE, title="Daily net revenue, all venues: actual and projected",
-        yaxis_title="net revenue", height=400, margin={"t": 50, "b": 40, "l": 60, "r": 20},
-        legend={"orientation": "h", "y": -0.15},
+        template=TEMPLATE, title=title, yaxis_title=y_title, height=400,
+        margin={"t": 50, "b": 40, "l": 60, "r": 20}, legend={"orientation": "h", "y": -0.15},
+    )  # fmt: skip
+    return fig
+
+
+def backtest_accuracy(backtests: pl.DataFrame, venues: pl.DataFrame) -> go.Figure:
+    """Per venue, the forecasts' MASE beside the seasonal naive one (below 1 beats it) and the
+    intervals' coverage against 80 % and 95 %, from
+    :func:`boxoffice.forecast.backtest.backtest_venues` (tickets)."""
+    rows = (
+        backtests.filter(pl.col("measure") == "tickets_sold")
+        .join(venues.select("venue_id", "name"), on="venue_id", how="left")
+        .sort("name")
+    )
+    names = rows["name"].to_list()
+    fig = go.Figure(
+        [
+            go.Bar(name="MASE, forecast", x=names, y=rows["mase"].to_list(),
+                   marker_color="#1f77b4"),
+            go.Bar(name="MASE, seasonal naive", x=names, y=rows["naive_mase"].to_list(),
+                   marker_color="#aaaaaa"),
+            go.Scatter(name="80 % interval coverage", x=names, y=rows["coverage_80"].to_list(),
+                       mode="markers", marker={"symbol": "diamond", "size": 10, "color": "#2ca02c"},
+                       yaxis="y2"),
+            go.Scatter(name="95 % interval coverage", x=names, y=rows["coverage_95"].to_list(),
+                       mode="markers", marker={"symbol": "diamond", "size": 10, "color": "#d62728"},
+                       yaxis="y2"),
+        ]
+    )  # fmt: skip
+    horizon = rows["horizon"][0] if rows.height else ""
+    fig.update_layout(
+        template=TEMPLATE, barmode="group", height=400,
+        title=f"Forecast accuracy, tickets per day, {horizon} days ahead (rolling origins)",
+        yaxis={"title": "MASE (1 = seasonal naive)"},
+        yaxis2={"title": "coverage", "overlaying": "y", "side": "right", "range": [0, 1.05],
+                "tickformat": ".0%"},
+        legend={"orientation": "h", "y": -0.25}, margin={"t": 50, "b": 40, "l": 60, "r": 60},
+    )  # fmt: skip
+    return fig
+
+
+def event_forecasts(forecasts: pl.DataFrame, events: pl.DataFrame, *, top: int = 15) -> go.Figure:
+    """The ``top`` soonest upcoming events: tickets held now, the pickup forecast of the final
+    tickets with its 80 % and 95 % intervals, and the capacity (from
+    :func:`boxoffice.forecast.booking_curve.pickup_forecast`)."""
+    rows = (
+        forecasts.drop_nulls("forecast")
+        .join(events.select("event_id", "name"), on="event_id", how="left")
+        .sort("days_before", "name")
+        .head(top)
+    )
+    labels = [f"{n} ({d} d)" for n, d in zip(rows["name"], rows["days_before"], strict=True)]
+    fig = go.Figure(
+        [
+            go.Bar(name="capacity", y=labels, x=rows["capacity"].to_list(), orientation="h",
+                   marker_color="rgba(0,0,0,0.08)"),
+            go.Bar(name="held now", y=labels, x=rows["held"].to_list(), orientation="h",
+                   marker_color="#1f77b4"),
+            go.Scatter(
+                name="forecast final (95 % interval)", y=labels, x=rows["forecast"].to_list(),
+                mode="markers", marker={"color": "#d62728", "size": 9},
+                error_x={"type": "data", "symmetric": False,
+                         "array": (rows["upper_95"] - rows["forecast"]).to_list(),
+                         "arrayminus": (rows["forecast"] - rows["lower_95"]).to_list()},
+            ),
+        ]
+    )  # fmt: skip
+    fig.update_layout(
+        template=TEMPLATE, barmode="overlay", title="Upcoming events: held now and forecast final",
+        xaxis_title="tickets", yaxis={"autorange": "reversed"},
+        height=max(300, 90 + 26 * rows.height), legend={"orientation": "h", "y": -0.15},
+        margin={"t": 50, "b": 40, "l": 220, "r": 20},
     )  # fmt: skip
     return fig
 

@@ -108,6 +108,47 @@ def read_attribution(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline")
     )
 
 
+def read_demand_forecasts(
+    *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
+) -> pl.DataFrame:
+    """The run's daily demand forecasts per venue and measure (``analytics.demand_forecasts``)."""
+    return _partition(
+        "select venue_id, measure, date, mean, lower_80, upper_80, lower_95, upper_95, model"
+        " from analytics.demand_forecasts where as_of = $1 order by venue_id, measure, date",
+        as_of,
+        tenant,
+        role,
+    )
+
+
+def read_forecast_backtests(
+    *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
+) -> pl.DataFrame:
+    """The run's backtest of the venue forecasts (``analytics.forecast_backtests``)."""
+    return _partition(
+        "select venue_id, measure, horizon, origins, mase, naive_mase, wape, coverage_80,"
+        " coverage_95, model from analytics.forecast_backtests where as_of = $1"
+        " order by venue_id, measure",
+        as_of,
+        tenant,
+        role,
+    )
+
+
+def read_event_forecasts(
+    *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
+) -> pl.DataFrame:
+    """The run's pickup forecasts of upcoming events (``analytics.event_forecasts``)."""
+    return _partition(
+        "select event_id, days_before, held, capacity, pool, pool_events, additive,"
+        " multiplicative, method, forecast, lower_80, upper_80, lower_95, upper_95"
+        " from analytics.event_forecasts where as_of = $1 order by days_before, event_id",
+        as_of,
+        tenant,
+        role,
+    )
+
+
 def read_venues(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     return _partition(
         "select venue_id, name, city, timezone, capacity, tenant_name from analytics.venues"

@@ -561,6 +561,79 @@ attribution = sa.Table(
     schema="analytics",
 )
 
+
+# demand forecasts: per venue and day (tickets sold, gross cents), with prediction intervals
+def _bounds() -> list[sa.Column]:
+    return [
+        sa.Column(name, sa.Float, nullable=False)
+        for name in ("mean", "lower_80", "upper_80", "lower_95", "upper_95")
+    ]
+
+
+demand_forecasts = sa.Table(
+    "demand_forecasts",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    _uuid("venue_id"),
+    sa.Column("measure", sa.Text, nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    *_bounds(),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "venue_id", "measure", "date"),
+    sa.CheckConstraint("date > as_of", name="future_days"),
+    sa.CheckConstraint(
+        "lower_95 <= lower_80 and lower_80 <= upper_80 and upper_80 <= upper_95",
+        name="intervals_nest",
+    ),
+    schema="analytics",
+)
+
+# how the venue forecasts did on the run's history (rolling origins)
+forecast_backtests = sa.Table(
+    "forecast_backtests",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    _uuid("venue_id"),
+    sa.Column("measure", sa.Text, nullable=False),
+    sa.Column("horizon", sa.Integer, nullable=False),
+    sa.Column("origins", sa.Integer, nullable=False),
+    sa.Column("mase", sa.Float),
+    sa.Column("naive_mase", sa.Float),
+    sa.Column("wape", sa.Float),
+    sa.Column("coverage_80", sa.Float),
+    sa.Column("coverage_95", sa.Float),
+    sa.Column("model", sa.Text),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "venue_id", "measure"),
+    schema="analytics",
+)
+
+# final tickets of upcoming events by the pickup method
+event_forecasts = sa.Table(
+    "event_forecasts",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    _uuid("event_id"),
+    sa.Column("days_before", sa.Integer, nullable=False),
+    sa.Column("held", sa.Float, nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("pool", sa.Text),
+    sa.Column("pool_events", sa.Integer, nullable=False),
+    sa.Column("additive", sa.Float),
+    sa.Column("multiplicative", sa.Float),
+    sa.Column("method", sa.Text),
+    sa.Column("forecast", sa.Float),
+    sa.Column("lower_80", sa.Float),
+    sa.Column("upper_80", sa.Float),
+    sa.Column("lower_95", sa.Float),
+    sa.Column("upper_95", sa.Float),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "event_id"),
+    sa.CheckConstraint("forecast <= capacity", name="within_capacity"),
+    schema="analytics",
+)
+
 pipeline_runs = sa.Table(
     "pipeline_runs",
     metadata,

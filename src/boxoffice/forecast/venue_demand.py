@@ -1,0 +1,209 @@
+"""Daily demand forecasts per venue — tickets sold and gross ticket revenue — with 80 % and
+95 % prediction intervals, for many series in parallel.
+
+Demand is what sold on a local day (``tickets_sold``, ``gross_cents`` of
+``analytics.sales_daily``, channels summed): refunds are a later, separate process and do not
+lower a day's demand. Days without sales count as zero.
+
+Model (:func:`forecast_series`), in order of preference:
+
+* **ETS** with an additive weekly season — ETS(A,N,A), ETS(A,A,A) or ETS(A,Ad,A), the smallest
+  AICc (:func:`boxoffice.forecast.projection.fit_ets`; Hyndman, Koehler, Ord & Snyder 2008).
+  Intervals are the exact Gaussian ones of these linear state-space forms (Hyndman et al.
+  2008, ch. 6: ``ŷ_{T+h} ± z · σ_h``).
+* **Seasonal naive** when the history is shorter than :data:`MIN_ETS_DAYS` (but at least two
+  weeks) or ETS cannot be fitted: ``ŷ_{T+h} = y_{T+h−7(k+1)}``, ``k = ⌊(h−1)/7⌋``, with
+  ``σ_h = σ · √(k+1)``, σ the RMS of the in-sample seasonal differences (Hyndman &
+  Athanasopoulos, *Forecasting: Principles and Practice*, 3rd ed., §5.5).
+* **Mean** for a history shorter than two weeks: ``ŷ = ȳ``, ``σ_h = s · √(1 + 1/T)``.
+* **Constant** when every day had the same value (e.g. a venue that never sold): that value,
+  with no uncertainty.
+
+Demand is never negative: means and bounds are truncated at zero (the additive error model can
+put probability on negative days; truncation keeps each bound's meaning as a quantile, since
+the quantiles of max(Y, 0) are the max of Y's quantiles and 0).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from boxoffice.forecast.projection import fit_ets
+from boxoffice.metrics._frames import require
+
+MEASURES = ("tickets_sold", "gross_cents")
+MIN_ETS_DAYS = 35  # five weeks: a weekly season, a trend and their start values
+MIN_NAIVE_DAYS = 14
+Z = {80: 1.2815515655446004, 95: 1.959963984540054}  # standard normal quantiles
+SEASON = 7
+
+
+@dataclass(frozen=True)
+class SeriesForecast:
+    """``mean`` and the bounds are arrays of the horizon's length; ``model`` names the form."""
+
+    model: str
+    mean: np.ndarray
+    lower_80: np.ndarray
+    upper_80: np.ndarray
+    lower_95: np.ndarray
+    upper_95: np.ndarray
+
+
+def _intervals(model: str, mean: np.ndarray, sd: np.ndarray) -> SeriesForecast:
+    bounds = {}
+    for level, z in Z.items():
+        bounds[f"lower_{level}"] = np.maximum(mean - z * sd, 0.0)
+        bounds[f"upper_{level}"] = np.maximum(mean + z * sd, 0.0)
+    return SeriesForecast(model, np.maximum(mean, 0.0), **bounds)
+
+
+def forecast_series(y: np.ndarray, horizon: int) -> SeriesForecast:
+    """Forecast the ``horizon`` days after the daily history ``y`` (oldest first, no gaps)."""
+    y = np.asarray(y, dtype=float)
+    if horizon < 1:
+        raise ValueError(f"horizon must be at least 1 day, got {horizon}")
+    if y.size == 0:
+        raise ValueError("a forecast needs at least one day of history")
+    if not np.isfinite(y).all():
+        raise ValueError("history has missing or infinite values")
+    if np.ptp(y) == 0:
+        return _intervals("constant", np.full(horizon, y[0]), np.zeros(horizon))
+    if y.size >= MIN_ETS_DAYS:
+        try:
+            # a pandas series: statsmodels 0.15's get_prediction fails on a numpy history
+            name, fit = fit_ets(pd.Series(y), season=SEASON)
+            frame = fit.get_prediction(start=y.size, end=y.size + horizon - 1)
+            mean = np.asarray(frame.predicted_mean)
+            sd = np.sqrt(np.asarray(frame.forecast_variance))
+            if np.isfinite(mean).all() and np.isfinite(sd).all():
+                return _intervals(name, mean, sd)
+        except (ValueError, np.linalg.LinAlgError):  # degenerate: fall back below
+            pass
+    if y.size >= MIN_NAIVE_DAYS:
+        return seasonal_naive(y, horizon)
+    sd = y.std(ddof=1) * np.sqrt(1 + 1 / y.size)
+    return _intervals("mean", np.full(horizon, y.mean()), np.full(horizon, sd))
+
+
+def seasonal_naive(y: np.ndarray, horizon: int, *, season: int = SEASON) -> SeriesForecast:
+    """The seasonal naive forecast with its textbook intervals (see the module docstring)."""
+    y = np.asarray(y, dtype=float)
+    if y.size < 2 * season:
+        raise ValueError(f"seasonal naive needs two seasons ({2 * season} days), got {y.size}")
+    h = np.arange(1, horizon + 1)
+    k = (h - 1) // season
+    mean = y[y.size - season + (h - 1) % season]
+    sigma = np.sqrt(np.mean((y[season:] - y[:-season]) ** 2))
+    return _intervals("seasonal naive", mean, sigma * np.sqrt(k + 1))
+
+
+def daily_demand(sales_daily: pl.DataFrame, *, end: dt.date) -> pl.DataFrame:
+    """One row per venue and local day from the venue's first sale to ``end`` (zeros filled):
+    ``venue_id``, ``local_date`` and the :data:`MEASURES`, channels summed; days after ``end``
+    are ignored."""
+    require(sales_daily, ("venue_id", "local_date", *MEASURES), "sales_daily")
+    sold = (
+        sales_daily.filter(pl.col("local_date") <= end)
+        .group_by("venue_id", "local_date")
+        .agg(pl.col(m).sum().cast(pl.Float64) for m in MEASURES)
+    )
+    if sold.is_empty():
+        return sold
+    spans = sold.group_by("venue_id").agg(pl.col("local_date").min().alias("first"))
+    days = spans.select(
+        "venue_id", pl.date_ranges("first", pl.lit(end), "1d").alias("local_date")
+    ).explode("local_date")
+    return (
+        days.join(sold, on=["venue_id", "local_date"], how="left")
+        .with_columns(pl.col(m).fill_null(0.0) for m in MEASURES)
+        .sort("venue_id", "local_date")
+    )
+
+
+def _one(task: tuple[str, str, np.ndarray, int]) -> tuple[str, str, SeriesForecast]:
+    key, measure, y, horizon = task
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return key, measure, forecast_series(y, horizon)
+
+
+def series_tasks(demand: pl.DataFrame, *extra) -> list[tuple]:
+    """``(venue_id, measure, values, *extra)`` for every venue and measure of ``demand``."""
+    return [
+        (venue, measure, rows[measure].to_numpy(), *extra)
+        for (venue,), rows in demand.sort("local_date")
+        .partition_by("venue_id", as_dict=True)
+        .items()
+        for measure in MEASURES
+    ]
+
+
+def parallel_map(fn: Callable, tasks: list, workers: int | None = None) -> list:
+    """``[fn(t) for t in tasks]`` over ``workers`` processes (default: every core; 1 runs
+    here), in order."""
+    workers = min(workers or os.cpu_count() or 1, len(tasks))
+    if workers <= 1:
+        return [fn(t) for t in tasks]
+    # spawn, not fork: the parent's polars and BLAS thread pools do not survive a fork
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        return list(pool.map(fn, tasks, chunksize=max(1, len(tasks) // (4 * workers))))
+
+
+def forecast_venues(
+    demand: pl.DataFrame, *, horizon: int = 28, workers: int | None = None
+) -> pl.DataFrame:
+    """Forecast every venue's :data:`MEASURES` ``horizon`` days past its last day, the series
+    spread over ``workers`` processes (default: every core; 1 runs in this process). One row
+    per venue, measure and day: ``venue_id``, ``measure``, ``date``, ``mean``, ``lower_80``,
+    ``upper_80``, ``lower_95``, ``upper_95``, ``model``.
+
+    Memory stays bounded: each worker holds one series at a time and returns only its
+    ``horizon`` × 5 numbers."""
+    require(demand, ("venue_id", "local_date", *MEASURES), "demand")
+    if horizon < 1:
+        raise ValueError(f"horizon must be at least 1 day, got {horizon}")
+    last = dict(demand.group_by("venue_id").agg(pl.col("local_date").max()).rows())
+    return _frame(parallel_map(_one, series_tasks(demand, horizon), workers), last, horizon)
+
+
+def _frame(results, last: dict, horizon: int) -> pl.DataFrame:
+    parts = []
+    for venue, measure, f in results:
+        start = last[venue] + dt.timedelta(days=1)
+        parts.append(
+            pl.DataFrame(
+                {
+                    "venue_id": venue,
+                    "measure": measure,
+                    "date": pl.date_range(
+                        start, start + dt.timedelta(days=horizon - 1), "1d", eager=True
+                    ),
+                    "mean": f.mean,
+                    "lower_80": f.lower_80,
+                    "upper_80": f.upper_80,
+                    "lower_95": f.lower_95,
+                    "upper_95": f.upper_95,
+                    "model": f.model,
+                }
+            )
+        )
+    if not parts:
+        return pl.DataFrame(
+            schema={
+                "venue_id": pl.String, "measure": pl.String, "date": pl.Date, "mean": pl.Float64,
+                "lower_80": pl.Float64, "upper_80": pl.Float64, "lower_95": pl.Float64,
+                "upper_95": pl.Float64, "model": pl.String,
+            }
+        )  # fmt: skip
+    return pl.concat(parts).sort("venue_id", "measure", "date")

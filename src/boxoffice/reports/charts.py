@@ -234,6 +234,7 @@ def backtest_accuracy(backtests: pl.DataFrame, venues: pl.DataFrame) -> go.Figur
         title=f"Forecast accuracy, tickets per day, {horizon} days ahead (rolling origins)",
         yaxis={"title": "MASE (1 = seasonal naive)"},
         yaxis2={"title": "coverage", "overlaying": "y", "side": "right", "range": [0, 1.05],
+                "tickvals": [0, 0.5, 0.8, 0.95],
                 "tickformat": ".0%"},
         legend={"orientation": "h", "y": -0.25}, margin={"t": 50, "b": 40, "l": 60, "r": 60},
     )  # fmt: skip

@@ -34,6 +34,7 @@ from boxoffice.warehouse.reads import (
     read_sales_daily,
     read_scored_summary,
     read_segments_of,
+    read_ticket_type_sales,
     read_venues,
 )
 
@@ -70,6 +71,7 @@ __all__ = [
     "read_sales_daily",
     "read_scored_summary",
     "read_segments_of",
+    "read_ticket_type_sales",
     "read_venues",
     "refresh_sales",
     "replace_partitions",

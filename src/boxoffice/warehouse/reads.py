@@ -45,6 +45,21 @@ def read_event_sales(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline")
     )
 
 
+def read_ticket_type_sales(
+    *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
+) -> pl.DataFrame:
+    """Daily sales per event and ticket type (channels summed) up to ``as_of``: the ``sales``
+    of :func:`boxoffice.pricing.elasticity.price_observations`."""
+    return _partition(
+        "select local_date, event_id, ticket_type, sum(tickets_sold)::bigint as tickets_sold,"
+        " sum(gross_cents)::bigint as gross_cents from analytics.event_sales_daily"
+        " where local_date <= $1 group by 1, 2, 3 order by 1, 2, 3",
+        as_of,
+        tenant,
+        role,
+    )
+
+
 def read_events(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     """The events dimension of the run for ``as_of`` (``analytics.events``)."""
     return _partition(

@@ -71,8 +71,9 @@ def allowed_range(current: int, base: int, rules: PriceRules) -> tuple[int, int]
             p = p if p >= current else math.floor(step_hi + 1e-9)
         return int(p), int(p)
     lo_r, hi_r = math.ceil(lo / r - 1e-9) * r, math.floor(hi / r + 1e-9) * r
-    if lo_r > hi_r:  # no whole step inside: the cent nearest p₀
-        lo_r = hi_r = min(max(current, math.ceil(lo - 1e-9)), math.floor(hi + 1e-9))
+    if lo_r > hi_r:  # no whole step inside: the cent nearest p₀, or none (hold)
+        nearest = min(max(current, math.ceil(lo - 1e-9)), math.floor(hi + 1e-9))
+        lo_r = hi_r = nearest if lo - 1e-9 <= nearest <= hi + 1e-9 else current
     return int(lo_r), int(hi_r)
 
 

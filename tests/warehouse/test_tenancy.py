@@ -3,11 +3,12 @@
 import datetime as dt
 import io
 
+import polars as pl
 import psycopg
 import pytest
 import sqlalchemy as sa
 
-from boxoffice import customers, forecast, metrics
+from boxoffice import customers, forecast, metrics, pricing
 from boxoffice.alerts.reconciliation import reconciliation_query
 from boxoffice.ingest import ingest_stream
 from boxoffice.warehouse import (
@@ -16,12 +17,15 @@ from boxoffice.warehouse import (
     read_customer_summary,
     read_event_sales,
     read_events,
+    read_frame,
     read_sales_daily,
+    read_ticket_type_sales,
     refresh_sales,
     replace_partitions,
     schema,
     write_partitions,
 )
+from boxoffice.warehouse import pricing as wp
 from tests.conftest import build_small_world
 from tests.ingest.conftest import event, ndjson
 
@@ -77,6 +81,7 @@ def two_tenants(make_database, tmp_path_factory):
         write_partitions(schema.attribution, attributed, as_of=dt.date(2026, 10, 31))
         for table, frames in _forecast_tables([a, b]).items():
             write_partitions(table, frames, as_of=dt.date(2026, 10, 31))
+        _pricing_tables([a, b])
     return world["url"], a, b
 
 
@@ -112,6 +117,51 @@ def _forecast_tables(tenants) -> dict:
             as_of,
         )
     return tables
+
+
+def _pricing_tables(tenants) -> None:
+    """Each tenant's pricing partitions and one approved recommendation (so that every
+    pricing table has rows of both tenants); the pricing task's steps with loose rules."""
+    as_of = dt.date(2026, 10, 31)
+    for tenant in tenants:
+        events = read_events(as_of=as_of, tenant=tenant)
+        obs = pricing.elasticity.price_observations(
+            read_ticket_type_sales(as_of=as_of, tenant=tenant), events
+        )
+        estimates = pricing.elasticity.estimate_elasticities(obs)
+        priced = pricing.price_events(
+            metrics.events.event_performance(
+                read_event_sales(as_of=as_of, tenant=tenant), events, as_of
+            ),
+            read_frame(
+                "select event_id::text, forecast, pool_events from analytics.event_forecasts",
+                tenant=tenant,
+            ),
+            pricing.event_elasticities(events, estimates),
+            pricing.current_prices(obs, events, wp.read_approved_prices(tenant=tenant)),
+            rules=pricing.PriceRules(max_relative_se=10, min_pool_events=1),
+        )
+        write_partitions(
+            schema.price_elasticities,
+            {tenant: estimates.with_columns(pl.col("venue_id").fill_null("").alias("venue_key"))},
+            as_of=as_of,
+        )
+        write_partitions(schema.event_pricing, {tenant: priced}, as_of=as_of)
+        # one recommendation each, whatever the data say: its price is arbitrary here
+        one = priced.head(1).with_columns(
+            pl.col("current_price_cents").alias("recommended_price_cents"),
+            *(pl.lit(1.0).alias(c) for c in ("expected_tickets_current",
+              "expected_tickets_recommended", "expected_revenue_current",
+              "expected_revenue_recommended")),
+        )  # fmt: skip
+        wp.publish_recommendations(one, tenant=tenant, as_of=as_of, valid_days=7)
+        wp.decide(
+            wp.recommendation_id(tenant, one["event_id"][0], as_of),
+            "approve",
+            by="tester",
+            tenant=tenant,
+            today=as_of,
+        )
 
 
 @pytest.fixture

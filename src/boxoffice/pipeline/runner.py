@@ -41,6 +41,8 @@ PARTITIONED = [
     schema.demand_forecasts,
     schema.forecast_backtests,
     schema.event_forecasts,
+    schema.price_elasticities,
+    schema.event_pricing,
 ]
 
 

@@ -1,5 +1,17 @@
 """Pricing: price elasticity, demand score, bounded recommendations and their approval."""
 
-from boxoffice.pricing import elasticity
+from boxoffice.pricing import approvals, elasticity
+from boxoffice.pricing.demand_score import demand_scores
+from boxoffice.pricing.plan import current_prices, event_elasticities, price_events
+from boxoffice.pricing.recommend import PriceRules, recommend_prices
 
-__all__ = ["elasticity"]
+__all__ = [
+    "PriceRules",
+    "approvals",
+    "current_prices",
+    "demand_scores",
+    "elasticity",
+    "event_elasticities",
+    "price_events",
+    "recommend_prices",
+]

@@ -452,6 +452,82 @@ def attribution(attributed: pl.DataFrame, *, top: int = 8) -> go.Figure:
     return fig
 
 
+def elasticities(estimates: pl.DataFrame) -> go.Figure:
+    """Each category's price elasticity with its 95 % interval (and each venue's, lighter),
+    from :func:`boxoffice.pricing.elasticity.estimate_elasticities`; groups the data cannot
+    identify are named in the title instead of drawn."""
+    shown = estimates.filter(pl.col("identified")).sort("category", "scope", "venue_id")
+    missing = estimates.filter(~pl.col("identified") & (pl.col("scope") == "category"))
+    fig = go.Figure()
+    for scope, color, size in (("venue", "rgba(31,119,180,0.35)", 7), ("category", "#1f77b4", 12)):
+        rows = shown.filter(pl.col("scope") == scope)
+        fig.add_trace(
+            go.Scatter(
+                x=rows["elasticity"].to_list(), y=rows["category"].to_list(), mode="markers",
+                name="per venue" if scope == "venue" else "per category",
+                marker={"size": size, "color": color},
+                error_x={"type": "data", "symmetric": False,
+                         "array": (rows["ci_high"] - rows["elasticity"]).to_list(),
+                         "arrayminus": (rows["elasticity"] - rows["ci_low"]).to_list()},
+                customdata=list(zip(rows["n_obs"], rows["n_events"], strict=True)),
+                hovertemplate="%{y}: %{x:.2f}<br>%{customdata[0]:,} event-days of"
+                " %{customdata[1]:,} events<extra></extra>",
+            )
+        )  # fmt: skip
+    note = ""
+    if missing.height:
+        note = " — not identified: " + ", ".join(missing["category"].to_list())
+    fig.add_vline(x=-1, line={"dash": "dot", "color": "#999"})
+    fig.update_layout(
+        template=TEMPLATE, title=f"Price elasticity of tickets (95 % intervals){note}",
+        xaxis_title="elasticity (−1: revenue unchanged by a small price change)",
+        height=max(260, 90 + 45 * shown["category"].n_unique()),
+        margin={"t": 50, "b": 50, "l": 90, "r": 20}, legend={"orientation": "h", "y": -0.3},
+    )  # fmt: skip
+    return fig
+
+
+SCORE_PARTS = {
+    "c_sell_through": ("sell-through", 0.25, "#1f77b4"),
+    "c_velocity": ("velocity", 0.20, "#2ca02c"),
+    "c_pace": ("forecast pace", 0.25, "#9467bd"),
+    "c_scarcity": ("scarcity", 0.20, "#ff7f0e"),
+    "c_urgency": ("time to event", 0.10, "#7f7f7f"),
+}
+
+
+def demand_scores(priced: pl.DataFrame, events: pl.DataFrame, *, top: int = 20) -> go.Figure:
+    """The ``top`` upcoming events by demand score, each bar split into what its components
+    contribute (weight × component × 100, rescaled where some are missing), from
+    :func:`boxoffice.pricing.price_events`."""
+    rows = (
+        priced.join(events.select("event_id", "name"), on="event_id", how="left")
+        .sort(["demand_score", "name"], descending=[True, False])
+        .head(top)
+    )
+    present = pl.sum_horizontal(
+        pl.col(c).is_not_null().cast(pl.Float64) * w for c, (_, w, _) in SCORE_PARTS.items()
+    )
+    parts = rows.select(
+        "name", *((pl.col(c).fill_null(0) * w * 100 / present).alias(c)
+                  for c, (_, w, _) in SCORE_PARTS.items())
+    )  # fmt: skip
+    fig = go.Figure(
+        [
+            go.Bar(name=label, y=parts["name"].to_list(), x=parts[column].to_list(),
+                   orientation="h", marker_color=color)
+            for column, (label, _, color) in SCORE_PARTS.items()
+        ]
+    )  # fmt: skip
+    fig.update_layout(
+        template=TEMPLATE, barmode="stack", title="Demand score of the upcoming events (0–100)",
+        xaxis={"title": "demand score", "range": [0, 100]}, yaxis={"autorange": "reversed"},
+        height=max(300, 90 + 24 * rows.height), legend={"orientation": "h", "y": -0.12},
+        margin={"t": 50, "b": 40, "l": 220, "r": 20},
+    )  # fmt: skip
+    return fig
+
+
 # ---------------------------------------------------------------------------- operations
 OUTCOME_COLORS = {"stored": "#2ca02c", "duplicates": "#7f7f7f", "rejected": "#d62728"}
 

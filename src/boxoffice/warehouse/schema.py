@@ -634,6 +634,122 @@ event_forecasts = sa.Table(
     schema="analytics",
 )
 
+# pricing: every upcoming event's demand score, elasticity and recommendation of a run
+event_pricing = sa.Table(
+    "event_pricing",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    _uuid("event_id"),
+    sa.Column("current_price_cents", sa.BigInteger, nullable=False),
+    sa.Column("demand_score", sa.Float, nullable=False),
+    *(
+        sa.Column(f"c_{name}", sa.Float)
+        for name in ("sell_through", "velocity", "pace", "scarcity", "urgency")
+    ),
+    sa.Column("forecast", sa.Float),
+    sa.Column("elasticity", sa.Float),
+    sa.Column("elasticity_se", sa.Float),
+    sa.Column("elasticity_scope", sa.Text),
+    sa.Column("recommended_price_cents", sa.BigInteger),
+    sa.Column("expected_tickets_current", sa.Float),
+    sa.Column("expected_tickets_recommended", sa.Float),
+    sa.Column("expected_revenue_current", sa.Float),
+    sa.Column("expected_revenue_recommended", sa.Float),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "event_id"),
+    sa.CheckConstraint("demand_score between 0 and 100", name="score_in_range"),
+    schema="analytics",
+)
+
+# price elasticity estimates of a run, per category and per venue and category
+price_elasticities = sa.Table(
+    "price_elasticities",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("venue_key", sa.Text, nullable=False),  # the venue id, or "" for a category
+    sa.Column("n_obs", sa.Integer, nullable=False),
+    sa.Column("n_events", sa.Integer, nullable=False),
+    sa.Column("elasticity", sa.Float),
+    sa.Column("std_error", sa.Float),
+    sa.Column("ci_low", sa.Float),
+    sa.Column("ci_high", sa.Float),
+    sa.Column("identified", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "scope", "category", "venue_key"),
+    schema="analytics",
+)
+
+RECOMMENDATION_STATUSES = ("pending", "approved", "rejected", "expired")
+
+# the recommendations a person decides on: kept across runs, not replaced
+price_recommendations = sa.Table(
+    "price_recommendations",
+    metadata,
+    _tenant(),
+    _uuid("recommendation_id"),
+    sa.Column("as_of", sa.Date, nullable=False),
+    _uuid("event_id"),
+    sa.Column("current_price_cents", sa.BigInteger, nullable=False),
+    sa.Column("recommended_price_cents", sa.BigInteger, nullable=False),
+    sa.Column("demand_score", sa.Float, nullable=False),
+    sa.Column("expected_tickets_current", sa.Float, nullable=False),
+    sa.Column("expected_tickets_recommended", sa.Float, nullable=False),
+    sa.Column("expected_revenue_current", sa.Float, nullable=False),
+    sa.Column("expected_revenue_recommended", sa.Float, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=False),
+    _ts("created_at"),
+    sa.Column("decided_by", sa.Text),
+    _ts("decided_at", nullable=True),
+    sa.Column("note", sa.Text),
+    sa.PrimaryKeyConstraint("tenant_id", "recommendation_id"),
+    sa.CheckConstraint(_in("status", RECOMMENDATION_STATUSES), name="status_known"),
+    sa.CheckConstraint(
+        "(status = 'pending') = (decided_at is null and decided_by is null)",
+        name="decided_iff_not_pending",
+    ),
+    sa.Index(
+        "uq_price_recommendations_one_pending_per_event",
+        "tenant_id",
+        "event_id",
+        unique=True,
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+    schema="analytics",
+)
+
+# every approved change: what the platform is to apply
+price_history = sa.Table(
+    "price_history",
+    metadata,
+    _tenant(),
+    _uuid("change_id"),
+    _uuid("event_id"),
+    _uuid("recommendation_id"),
+    sa.Column("old_price_cents", sa.BigInteger, nullable=False),
+    sa.Column("new_price_cents", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("approved_by", sa.Text, nullable=False),
+    _ts("approved_at"),
+    sa.PrimaryKeyConstraint("tenant_id", "change_id"),
+    sa.UniqueConstraint("tenant_id", "recommendation_id"),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "recommendation_id"],
+        [
+            "analytics.price_recommendations.tenant_id",
+            "analytics.price_recommendations.recommendation_id",
+        ],
+    ),
+    sa.CheckConstraint("new_price_cents > 0", name="price_positive"),
+    schema="analytics",
+    info={"freshness": "approved_at"},
+)
+
 pipeline_runs = sa.Table(
     "pipeline_runs",
     metadata,

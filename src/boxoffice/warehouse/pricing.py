@@ -1,0 +1,211 @@
+"""Price recommendations in the warehouse: publish a run's, decide on one, list them, and the
+approved prices (state machine: :mod:`boxoffice.pricing.approvals`).
+
+Recommendation ids are UUIDv5 of (tenant, event, run date): the same run twice publishes the
+same rows, and a decided recommendation is never overwritten by a rerun.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from boxoffice.pricing.approvals import ApprovalError, check_decision
+from boxoffice.warehouse import engine
+from boxoffice.warehouse.bulk import read_frame
+from boxoffice.warehouse.engine import Role
+from boxoffice.warehouse.schema import price_recommendations
+
+NAMESPACE = uuid.UUID("5b1a1c52-3f7e-4d53-9a43-0c1e6e0f2b7d")
+COLUMNS = [c.name for c in price_recommendations.columns]
+PUBLISHED = (
+    "event_id", "current_price_cents", "recommended_price_cents", "demand_score",
+    "expected_tickets_current", "expected_tickets_recommended", "expected_revenue_current",
+    "expected_revenue_recommended", "reason",
+)  # fmt: skip
+
+
+def recommendation_id(tenant: str, event_id: str, as_of: dt.date) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"{tenant}/{event_id}/{as_of.isoformat()}"))
+
+
+def publish_recommendations(
+    recommendations: pl.DataFrame,
+    *,
+    tenant: str,
+    as_of: dt.date,
+    valid_days: int,
+    started: Sequence[str] = (),
+) -> dict[str, int]:
+    """In one transaction for ``tenant``: expire the pending recommendations of earlier runs
+    for the events ``recommendations`` has, those past their validity on ``as_of`` and those of
+    events in ``started``; then add ``recommendations`` (the rows of
+    :func:`boxoffice.pricing.recommend.recommend_prices` with a price, and ``demand_score``) as
+    pending, valid for ``valid_days`` days. Returns counts of ``expired`` and ``published``."""
+    if valid_days < 1:
+        raise ValueError(f"valid_days must be at least 1, got {valid_days}")
+    if missing := [c for c in PUBLISHED if c not in recommendations.columns]:
+        raise ValueError(f"recommendations lack column(s) {missing}")
+    rows = [
+        {
+            **{c: row[c] for c in PUBLISHED},
+            "tenant_id": tenant,
+            "recommendation_id": recommendation_id(tenant, row["event_id"], as_of),
+            "as_of": as_of,
+            "status": "pending",
+            "valid_until": as_of + dt.timedelta(days=valid_days),
+        }
+        for row in recommendations.iter_rows(named=True)
+    ]
+    events = [r["event_id"] for r in rows]
+    with engine.connect("pipeline", tenant=tenant) as conn:
+        expired = conn.execute(
+            sa.text(
+                "update analytics.price_recommendations set status = 'expired',"
+                " decided_by = 'system', decided_at = now(),"
+                " note = case when valid_until < :as_of then 'past its validity'"
+                "             when event_id = any(cast(:started as uuid[])) then 'event started'"
+                "             else 'superseded by the run of ' || cast(:as_of as text) end"
+                " where status = 'pending' and (valid_until < :as_of"
+                "   or event_id = any(cast(:started as uuid[]))"
+                "   or (as_of < :as_of and event_id = any(cast(:events as uuid[]))))"
+            ),
+            {"as_of": as_of, "events": events, "started": list(started)},
+        ).rowcount
+        published = 0
+        if rows:
+            statement = (
+                insert(price_recommendations)
+                .values([{**r, "created_at": sa.func.now()} for r in rows])
+                .on_conflict_do_nothing(index_elements=["tenant_id", "recommendation_id"])
+                .returning(price_recommendations.c.recommendation_id)
+            )
+            published = len(conn.execute(statement).all())
+    return {"expired": expired, "published": published}
+
+
+def decide(
+    recommendation: str,
+    decision: str,
+    *,
+    by: str,
+    tenant: str,
+    note: str | None = None,
+    today: dt.date | None = None,
+    role: Role = "reader",
+) -> dict:
+    """Approve or reject a pending recommendation of ``tenant`` as ``role`` (RLS: another
+    tenant's is not found). Approving writes ``price_history`` in the same transaction.
+    Returns the decided row; :class:`ApprovalError` says why a decision is refused."""
+    today = today or dt.date.today()
+    try:
+        rec_id = str(uuid.UUID(str(recommendation)))
+    except ValueError:
+        raise ApprovalError(f"not a recommendation id: {recommendation!r}") from None
+    with engine.connect(role, tenant=tenant) as conn:
+        current = conn.execute(
+            sa.text(
+                "select status, valid_until from analytics.price_recommendations"
+                " where recommendation_id = :id"
+            ),
+            {"id": rec_id},
+        ).one_or_none()
+        status = check_decision(
+            decision,
+            status=current.status if current else None,
+            valid_until=current.valid_until if current else None,
+            today=today,
+            by=by,
+        )
+        row = (
+            conn.execute(
+                sa.text(
+                    "update analytics.price_recommendations set status = :status,"
+                    " decided_by = :by, decided_at = now(), note = :note"
+                    " where recommendation_id = :id and status = 'pending'"
+                    " and valid_until >= :today"
+                    " returning recommendation_id::text, event_id::text, current_price_cents,"
+                    " recommended_price_cents, reason, status, decided_by, decided_at, note"
+                ),
+                {"status": status, "by": by.strip(), "note": note, "id": rec_id, "today": today},
+            )
+            .mappings()
+            .one_or_none()
+        )
+        if row is None:  # decided by someone else between our read and our update
+            now = conn.execute(
+                sa.text(
+                    "select status, decided_by from analytics.price_recommendations"
+                    " where recommendation_id = :id"
+                ),
+                {"id": rec_id},
+            ).one()
+            raise ApprovalError(f"the recommendation is already {now.status} by {now.decided_by}")
+        if status == "approved":
+            conn.execute(
+                sa.text(
+                    "insert into analytics.price_history (tenant_id, change_id, event_id,"
+                    " recommendation_id, old_price_cents, new_price_cents, reason, approved_by,"
+                    " approved_at) values (cast(:tenant as uuid), gen_random_uuid(),"
+                    " cast(:event as uuid), cast(:id as uuid), :old, :new, :reason, :by,"
+                    " :at)"
+                ),
+                {
+                    "tenant": str(engine.parse_tenant(tenant)),
+                    "event": row["event_id"],
+                    "id": rec_id,
+                    "old": row["current_price_cents"],
+                    "new": row["recommended_price_cents"],
+                    "reason": row["reason"] + (f" — {note}" if note else ""),
+                    "by": row["decided_by"],
+                    "at": row["decided_at"],
+                },
+            )
+    return dict(row)
+
+
+def read_recommendations(
+    *, tenant: str, status: str | None = None, role: Role = "reader"
+) -> pl.DataFrame:
+    """The tenant's recommendations (newest run first), with the event's name when known."""
+    return read_frame(
+        "select r.recommendation_id, r.as_of, r.event_id, e.name as event, r.status,"
+        " r.current_price_cents, r.recommended_price_cents, r.demand_score,"
+        " r.expected_tickets_current, r.expected_tickets_recommended,"
+        " r.expected_revenue_current, r.expected_revenue_recommended, r.reason,"
+        " r.valid_until, r.decided_by, r.decided_at, r.note"
+        " from analytics.price_recommendations r left join analytics.events e"
+        "   on e.tenant_id = r.tenant_id and e.event_id = r.event_id and e.as_of = r.as_of"
+        " where $1::text is null or r.status = $1"
+        " order by r.as_of desc, r.status, r.demand_score desc, r.event_id",
+        [status],
+        role=role,
+        tenant=tenant,
+    )
+
+
+def read_price_history(*, tenant: str, role: Role = "reader") -> pl.DataFrame:
+    """Every approved change of the tenant, newest first."""
+    return read_frame(
+        "select h.approved_at, h.event_id, h.old_price_cents, h.new_price_cents, h.approved_by,"
+        " h.reason, h.recommendation_id from analytics.price_history h"
+        " order by h.approved_at desc, h.change_id",
+        role=role,
+        tenant=tenant,
+    )
+
+
+def read_approved_prices(*, tenant: str, role: Role = "reader") -> pl.DataFrame:
+    """Each event's newest approved price (``analytics.approved_prices``): what the platform
+    is to apply."""
+    return read_frame(
+        "select event_id, price_cents, approved_by, approved_at, recommendation_id"
+        " from analytics.approved_prices order by event_id",
+        role=role,
+        tenant=tenant,
+    )

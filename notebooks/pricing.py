@@ -89,7 +89,9 @@ for tenant, (estimates, priced, events) in results.items():
     display(charts.elasticities(estimates))
     display(charts.demand_scores(priced, events))
     display(
-        priced.drop_nulls("recommended_price_cents").select(
-            "event_id", "current_price_cents", "recommended_price_cents", "demand_score", "reason"
-        )
-    )
+        priced.drop_nulls("recommended_price_cents")
+        .join(events.select("event_id", "name", "start_date"), on="event_id")
+        .select("name", "start_date", "current_price_cents", "recommended_price_cents",
+                "demand_score", "reason")
+        .sort("start_date")
+    )  # fmt: skip

@@ -501,9 +501,10 @@ def demand_scores(priced: pl.DataFrame, events: pl.DataFrame, *, top: int = 20) 
     contribute (weight × component × 100, rescaled where some are missing), from
     :func:`boxoffice.pricing.price_events`."""
     rows = (
-        priced.join(events.select("event_id", "name"), on="event_id", how="left")
+        priced.join(events.select("event_id", "name", "start_date"), on="event_id", how="left")
         .sort(["demand_score", "name"], descending=[True, False])
         .head(top)
+        .with_columns(pl.format("{} ({})", "name", "start_date").alias("name"))  # names repeat
     )
     present = pl.sum_horizontal(
         pl.col(c).is_not_null().cast(pl.Float64) * w for c, (_, w, _) in SCORE_PARTS.items()

@@ -382,6 +382,120 @@ def schedule(config_path: Path | None, once: bool) -> None:
         sched.serve(plan, say)
 
 
+# ------------------------------------------------------------------------------- pricing
+def _pricing_tenant(tenant: str | None) -> str:
+    from boxoffice.warehouse.engine import parse_tenant
+
+    tenant = tenant or config.settings().tenant
+    if not tenant:
+        _fail("which tenant? pass --tenant ID or set BOXOFFICE_TENANT", 2)
+    try:
+        return str(parse_tenant(tenant))
+    except ValueError as exc:
+        _fail(str(exc), 2)
+
+
+TENANT_OPTION = click.option("--tenant", default=None, help="[default: BOXOFFICE_TENANT]")
+
+
+@main.group()
+def pricing() -> None:
+    """Price recommendations: list them, approve or reject one, export approved prices."""
+
+
+@pricing.command("list")
+@TENANT_OPTION
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "approved", "rejected", "expired", "all"]),
+    default="pending",
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@handle_errors
+def pricing_list(tenant: str | None, status: str, as_json: bool) -> None:
+    """The tenant's recommendations, newest run first."""
+    from boxoffice.warehouse import pricing as wp
+
+    frame = wp.read_recommendations(
+        tenant=_pricing_tenant(tenant), status=None if status == "all" else status
+    )
+    if as_json:
+        for row in frame.iter_rows(named=True):
+            click.echo(json.dumps(row, default=str))
+        return
+    if frame.is_empty():
+        click.echo(f"no {'' if status == 'all' else status + ' '}recommendations")
+        return
+    for r in frame.iter_rows(named=True):
+        click.echo(
+            f"{r['recommendation_id']}  {r['status']:<8} {r['as_of']}  "
+            f"{(r['event'] or r['event_id'])[:32]:<32} {r['current_price_cents'] / 100:>9,.2f}"
+            f" → {r['recommended_price_cents'] / 100:>9,.2f}  score {r['demand_score']:5.1f}"
+            f"  until {r['valid_until']}" + (f"  by {r['decided_by']}" if r["decided_by"] else "")
+        )
+        click.echo(f"    {r['reason']}")
+
+
+def _decide(decision: str, recommendation: str, by: str, note: str | None, tenant: str | None):
+    from boxoffice.pricing.approvals import ApprovalError
+    from boxoffice.warehouse import pricing as wp
+
+    try:
+        row = wp.decide(recommendation, decision, by=by, note=note, tenant=_pricing_tenant(tenant))
+    except ApprovalError as exc:
+        _fail(f"{recommendation}: {exc}")
+    click.echo(
+        f"{row['recommendation_id']} {row['status']} by {row['decided_by']}: "
+        f"{row['current_price_cents'] / 100:,.2f} → {row['recommended_price_cents'] / 100:,.2f}"
+    )
+
+
+@pricing.command("approve")
+@click.argument("recommendation")
+@click.option("--by", required=True, help="Who approves (recorded in the price history).")
+@click.option("--note", default=None)
+@TENANT_OPTION
+@handle_errors
+def pricing_approve(recommendation: str, by: str, note: str | None, tenant: str | None) -> None:
+    """Approve a pending recommendation: its price goes into the price history."""
+    _decide("approve", recommendation, by, note, tenant)
+
+
+@pricing.command("reject")
+@click.argument("recommendation")
+@click.option("--by", required=True, help="Who rejects.")
+@click.option("--note", default=None)
+@TENANT_OPTION
+@handle_errors
+def pricing_reject(recommendation: str, by: str, note: str | None, tenant: str | None) -> None:
+    """Reject a pending recommendation."""
+    _decide("reject", recommendation, by, note, tenant)
+
+
+@pricing.command("export")
+@TENANT_OPTION
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV file to write [default: standard output].",
+)
+@handle_errors
+def pricing_export(tenant: str | None, out: Path | None) -> None:
+    """Each event's newest approved price as CSV, for the platform to apply."""
+    from boxoffice.warehouse import pricing as wp
+
+    frame = wp.read_approved_prices(tenant=_pricing_tenant(tenant))
+    if out is None:
+        click.echo(frame.write_csv(), nl=False)
+        return
+    partial = out.with_name(f".{out.name}.part")
+    frame.write_csv(partial)
+    partial.replace(out)  # atomic: a reader never sees half a file
+    click.echo(f"{frame.height} approved prices → {out}", err=True)
+
+
 # ---------------------------------------------------------------------------- dashboards
 @main.command()
 @click.option("--port", type=click.IntRange(1, 65535), default=8866, show_default=True)

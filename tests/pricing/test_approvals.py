@@ -42,11 +42,11 @@ def recs(*events: str, price: int = 5500) -> pl.DataFrame:
 
 @pytest.fixture
 def published(migrated_db):
-    assert wp.publish_recommendations(recs(E1, E2), tenant=A, as_of=D, valid_days=7) == {
+    assert wp.publish_recommendations(recs(E1, E2), tenant=A, as_of=D, valid_days=7, today=D) == {
         "expired": 0,
         "published": 2,
     }
-    wp.publish_recommendations(recs(E3), tenant=B, as_of=D, valid_days=7)
+    wp.publish_recommendations(recs(E3), tenant=B, as_of=D, valid_days=7, today=D)
     return {e: wp.recommendation_id(A, e, D) for e in (E1, E2)} | {
         E3: wp.recommendation_id(B, E3, D)
     }
@@ -102,7 +102,7 @@ def test_bad_decisions_are_refused(published, rec, decision, by, message):
 def test_a_newer_run_supersedes_and_validity_and_start_expire(published):
     later = D + dt.timedelta(days=1)
     counts = wp.publish_recommendations(
-        recs(E1, price=5600), tenant=A, as_of=later, valid_days=7, started=[E2]
+        recs(E1, price=5600), tenant=A, as_of=later, valid_days=7, started=[E2], today=D
     )
     assert counts == {"expired": 2, "published": 1}
     frame = wp.read_recommendations(tenant=A).sort("as_of", "event_id")
@@ -114,14 +114,16 @@ def test_a_newer_run_supersedes_and_validity_and_start_expire(published):
     # past validity
     far = D + dt.timedelta(days=30)
     assert (
-        wp.publish_recommendations(recs(E1).clear(), tenant=A, as_of=far, valid_days=7)["expired"]
+        wp.publish_recommendations(recs(E1).clear(), tenant=A, as_of=far, valid_days=7, today=D)[
+            "expired"
+        ]
         == 1
     )
 
 
 def test_publishing_the_same_run_twice_changes_nothing(published):
     before = wp.read_recommendations(tenant=A)
-    again = wp.publish_recommendations(recs(E1, E2), tenant=A, as_of=D, valid_days=7)
+    again = wp.publish_recommendations(recs(E1, E2), tenant=A, as_of=D, valid_days=7, today=D)
     assert again == {"expired": 0, "published": 0}
     assert wp.read_recommendations(tenant=A).equals(before)
 
@@ -172,3 +174,11 @@ def test_the_reader_may_record_decisions_only(published):
             ),
             {"b": B, "e": E3, "r": published[E3]},
         )
+
+
+def test_a_run_of_a_past_date_gives_a_week_from_today(migrated_db):
+    today = D + dt.timedelta(days=20)
+    wp.publish_recommendations(recs(E1), tenant=A, as_of=D, valid_days=7, today=today)
+    assert wp.read_recommendations(tenant=A)["valid_until"].to_list() == [
+        today + dt.timedelta(days=7)
+    ]

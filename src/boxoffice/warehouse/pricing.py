@@ -41,16 +41,20 @@ def publish_recommendations(
     as_of: dt.date,
     valid_days: int,
     started: Sequence[str] = (),
+    today: dt.date | None = None,
 ) -> dict[str, int]:
     """In one transaction for ``tenant``: expire the pending recommendations of earlier runs
     for the events ``recommendations`` has, those past their validity on ``as_of`` and those of
     events in ``started``; then add ``recommendations`` (the rows of
     :func:`boxoffice.pricing.recommend.recommend_prices` with a price, and ``demand_score``) as
-    pending, valid for ``valid_days`` days. Returns counts of ``expired`` and ``published``."""
+    pending, valid for ``valid_days`` days from the later of ``as_of`` and ``today`` (a run of
+    a past date — a backfill, the demo — still gives people a week to decide). Returns counts
+    of ``expired`` and ``published``."""
     if valid_days < 1:
         raise ValueError(f"valid_days must be at least 1, got {valid_days}")
     if missing := [c for c in PUBLISHED if c not in recommendations.columns]:
         raise ValueError(f"recommendations lack column(s) {missing}")
+    start = max(as_of, today or dt.date.today())
     rows = [
         {
             **{c: row[c] for c in PUBLISHED},
@@ -58,7 +62,7 @@ def publish_recommendations(
             "recommendation_id": recommendation_id(tenant, row["event_id"], as_of),
             "as_of": as_of,
             "status": "pending",
-            "valid_until": as_of + dt.timedelta(days=valid_days),
+            "valid_until": start + dt.timedelta(days=valid_days),
         }
         for row in recommendations.iter_rows(named=True)
     ]

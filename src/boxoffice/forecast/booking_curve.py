@@ -53,6 +53,19 @@ def held_at(sales: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def event_curve(sales: pl.DataFrame, event_id: str) -> pl.DataFrame:
+    """One event's booking curve to date: ``local_date`` and ``held`` (tickets sold −
+    refunded, cumulative), one row per day with a sale or refund."""
+    require(sales, SALES_COLUMNS, "sales")
+    return (
+        sales.filter(pl.col("event_id") == event_id)
+        .group_by("local_date")
+        .agg((pl.col("tickets_sold").sum() - pl.col("refunded_tickets").sum()).alias("net"))
+        .sort("local_date")
+        .select("local_date", pl.col("net").cum_sum().alias("held"))
+    )
+
+
 def pickup_forecast(
     sales: pl.DataFrame, events: pl.DataFrame, as_of: dt.date, *, min_events: int = 3
 ) -> pl.DataFrame:

@@ -204,6 +204,44 @@ def _forecast_figure(
     return fig
 
 
+def booking_curve(
+    curve: pl.DataFrame, forecast: dict | None, *, name: str, start_date, capacity: int
+) -> go.Figure:
+    """An event's tickets held day by day (:func:`boxoffice.forecast.booking_curve.event_curve`)
+    and, at its start day, the pickup forecast of the final tickets with its 80 % and 95 %
+    intervals (a row of ``analytics.event_forecasts``), under the capacity."""
+    days = curve["local_date"].cast(pl.String).to_list()
+    fig = go.Figure(
+        go.Scatter(x=days, y=curve["held"].to_list(), mode="lines+markers", name="held",
+                   line={"shape": "hv", "color": "#1f77b4"}, marker={"size": 4})
+    )  # fmt: skip
+    start = str(start_date)
+    if forecast and forecast.get("forecast") is not None:
+        for level, width in ((95, 2), (80, 6)):
+            fig.add_trace(
+                go.Scatter(
+                    x=[start, start], y=[forecast[f"lower_{level}"], forecast[f"upper_{level}"]],
+                    mode="lines", line={"width": width, "color": "rgba(214,39,40,0.45)"},
+                    name=f"{level} % interval",
+                )
+            )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=[days[-1] if days else start, start],
+                y=[curve["held"][-1] if curve.height else 0, forecast["forecast"]],
+                mode="lines+markers", line={"dash": "dash", "color": "#d62728"},
+                name=f"forecast final ({forecast['method']} pickup)",
+            )
+        )  # fmt: skip
+    fig.add_hline(y=capacity, line={"dash": "dot", "color": "#999"}, annotation_text="capacity")
+    fig.update_layout(
+        template=TEMPLATE, title=f"{name}: booking curve and forecast", yaxis_title="tickets held",
+        height=380, legend={"orientation": "h", "y": -0.2},
+        margin={"t": 50, "b": 40, "l": 60, "r": 20},
+    )  # fmt: skip
+    return fig
+
+
 def backtest_accuracy(backtests: pl.DataFrame, venues: pl.DataFrame) -> go.Figure:
     """Per venue, the forecasts' MASE beside the seasonal naive one (below 1 beats it) and the
     intervals' coverage against 80 % and 95 %, from

@@ -9,7 +9,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from boxoffice.pricing.elasticity import estimate_elasticities, fit_elasticity, price_observations
+from boxoffice.pricing.elasticity import (
+    by_week,
+    estimate_elasticities,
+    fit_elasticity,
+    price_observations,
+)
 
 START = dt.date(2026, 1, 5)
 
@@ -26,7 +31,8 @@ def simulate(elasticity: float, *, events: int = 80, days: int = 56, seed: int =
         popularity = rng.normal(2.0, 0.4)
         start = START + dt.timedelta(days=int(days + rng.integers(0, 60)))
         multipliers = rng.choice([0.85, 0.93, 1.0, 1.07, 1.15], size=days // 7 + 1)
-        meta.append((f"e{e}", f"v{e % 2}", "concert", start, 100_000))
+        on_sale = dt.datetime.combine(start - dt.timedelta(days=days), dt.time(9), dt.UTC)
+        meta.append((f"e{e}", f"v{e % 2}", "concert", on_sale, start, 100_000))
         for d in range(days, 0, -1):
             day = start - dt.timedelta(days=d)
             price = round(base * (multipliers[(days - d) // 7] if tests else 1.0))
@@ -41,18 +47,21 @@ def simulate(elasticity: float, *, events: int = 80, days: int = 56, seed: int =
         orient="row",
     ).filter(pl.col("tickets_sold") > 0)
     events_frame = pl.DataFrame(
-        meta, schema=["event_id", "venue_id", "category", "start_date", "capacity"], orient="row"
+        meta,
+        schema=["event_id", "venue_id", "category", "on_sale_at", "start_date", "capacity"],
+        orient="row",
     )
     return price_observations(sales, events_frame)
 
 
-def test_a_known_elasticity_is_recovered_within_ten_percent():
+@pytest.mark.parametrize("weekly", [False, True], ids=["days", "weeks"])
+def test_a_known_elasticity_is_recovered_within_ten_percent(weekly):
     obs = simulate(-1.3)
-    fit = fit_elasticity(obs)
+    fit = fit_elasticity(by_week(obs) if weekly else obs, min_obs=30)
     assert fit["identified"] and fit["n_events"] == 80
     assert fit["elasticity"] == pytest.approx(-1.3, rel=0.10)
     assert fit["ci_low"] < -1.3 < fit["ci_high"]
-    assert 0 < fit["std_error"] < 0.1
+    assert 0 < fit["std_error"] < 0.15
 
 
 def test_per_category_and_per_venue_rows():
@@ -95,12 +104,18 @@ def test_observations_by_hand():
         orient="row",
     )
     events = pl.DataFrame(
-        [("e", "v", "comedy", d(2026, 3, 10), 10)],
-        schema=["event_id", "venue_id", "category", "start_date", "capacity"],
+        [("e", "v", "comedy", dt.datetime(2026, 2, 22, 18, tzinfo=dt.UTC), d(2026, 3, 10), 10)],
+        schema=["event_id", "venue_id", "category", "on_sale_at", "start_date", "capacity"],
         orient="row",
     )
     obs = price_observations(sales, events)
-    assert obs.select("local_date", "tickets", "price", "days_to_event", "weekday").rows() == [
-        (d(2026, 3, 1), 5, 5000.0, 9, 7),
-        (d(2026, 3, 2), 4, 5500.0, 8, 1),
+    assert obs.select(
+        "local_date", "tickets", "price", "days_to_event", "weekday", "week"
+    ).rows() == [
+        (d(2026, 3, 1), 5, 5000.0, 9, 7, 1),  # on sale since 22 February: its second week
+        (d(2026, 3, 2), 4, 5500.0, 8, 1, 1),
     ]
+    # one event-week: 9 tickets at the geometric mean exp((5 ln 5000 + 4 ln 5500) / 9)
+    week = by_week(obs).row(0, named=True)
+    assert (week["tickets"], week["days_to_event"], week["local_date"]) == (9, 8, d(2026, 3, 1))
+    assert week["price"] == pytest.approx(5000 ** (5 / 9) * 5500 ** (4 / 9))

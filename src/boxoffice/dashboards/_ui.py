@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 import ipywidgets as w
@@ -45,3 +46,21 @@ def table(frame: pl.DataFrame, *, css_class: str = "bx-table") -> w.HTML:
         f".{css_class} th:first-child{{text-align:left}}</style>"
     )
     return w.HTML(f"{style}<table class='{css_class}'><tr>{head}</tr>{body}</table>")
+
+
+def newest_run(tenant: str | None, role) -> tuple[dt.date | None, w.Widget | None]:
+    """The date of ``tenant``'s newest pipeline run, or the message a page shows instead (no
+    tenant configured, no run yet, the warehouse unreachable)."""
+    from boxoffice import warehouse
+
+    if not tenant:
+        return None, message("Set BOXOFFICE_TENANT to the tenant this dashboard shows.", error=True)
+    try:
+        as_of = warehouse.latest_as_of(tenant=tenant, role=role)
+    except (warehouse.WarehouseError, ValueError) as exc:
+        return None, message(f"Cannot read the warehouse: {exc}", error=True)
+    if as_of is None:
+        return None, message(
+            "No pipeline run yet for this tenant: run `boxoffice run`.", error=True
+        )
+    return as_of, None

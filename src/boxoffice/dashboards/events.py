@@ -15,7 +15,7 @@ import plotly.io as pio
 import polars as pl
 
 from boxoffice import config, metrics, warehouse
-from boxoffice.dashboards._ui import message, show, table
+from boxoffice.dashboards._ui import message, newest_run, show, table
 from boxoffice.reports import charts, export
 
 LIST_ROWS = 50
@@ -63,14 +63,10 @@ class Events:
         self.layout: w.Widget = self._build(role)
 
     def _build(self, role) -> w.Widget:
-        if not self.tenant:
-            return message("Set BOXOFFICE_TENANT to the tenant this dashboard shows.", error=True)
+        self.as_of, problem = newest_run(self.tenant, role)
+        if problem:
+            return problem
         try:
-            self.as_of = warehouse.latest_as_of(tenant=self.tenant, role=role)
-            if self.as_of is None:
-                return message(
-                    "No pipeline run yet for this tenant: run `boxoffice run`.", error=True
-                )
             read = {"as_of": self.as_of, "tenant": self.tenant, "role": role}
             self.venues = warehouse.read_venues(**read)
             events = warehouse.read_events(**read)

@@ -16,7 +16,7 @@ import plotly.io as pio
 from IPython.display import clear_output, display
 
 from boxoffice import config, forecast, metrics, warehouse
-from boxoffice.dashboards._ui import message
+from boxoffice.dashboards._ui import message, newest_run
 from boxoffice.reports import charts
 
 DEFAULT_DAYS = 90
@@ -31,14 +31,10 @@ class Overview:
         self.layout: w.Widget = self._build(role)
 
     def _build(self, role) -> w.Widget:
-        if not self.tenant:
-            return message("Set BOXOFFICE_TENANT to the tenant this dashboard shows.", error=True)
+        self.as_of, problem = newest_run(self.tenant, role)
+        if problem:
+            return problem
         try:
-            self.as_of = warehouse.latest_as_of(tenant=self.tenant, role=role)
-            if self.as_of is None:
-                return message(
-                    "No pipeline run yet for this tenant: run `boxoffice run`.", error=True
-                )
             self.sales = warehouse.read_sales_daily(as_of=self.as_of, tenant=self.tenant, role=role)
             self.days = warehouse.read_customer_days(
                 as_of=self.as_of, tenant=self.tenant, role=role

@@ -16,7 +16,7 @@ import plotly.io as pio
 import polars as pl
 
 from boxoffice import config, forecast, warehouse
-from boxoffice.dashboards._ui import message, show, table
+from boxoffice.dashboards._ui import message, newest_run, show, table
 from boxoffice.pricing.approvals import ApprovalError
 from boxoffice.reports import charts, export
 from boxoffice.warehouse import pricing as wp
@@ -39,14 +39,10 @@ class Pricing:
         self.layout: w.Widget = self._build()
 
     def _build(self) -> w.Widget:
-        if not self.tenant:
-            return message("Set BOXOFFICE_TENANT to the tenant this dashboard shows.", error=True)
+        self.as_of, problem = newest_run(self.tenant, self.role)
+        if problem:
+            return problem
         try:
-            self.as_of = warehouse.latest_as_of(tenant=self.tenant, role=self.role)
-            if self.as_of is None:
-                return message(
-                    "No pipeline run yet for this tenant: run `boxoffice run`.", error=True
-                )
             read = {"as_of": self.as_of, "tenant": self.tenant, "role": self.role}
             self.venues = warehouse.read_venues(**read)
             self.events = warehouse.read_events(**read)

@@ -45,6 +45,7 @@ def published(migrated_db):
     assert wp.publish_recommendations(recs(E1, E2), tenant=A, as_of=D, valid_days=7, today=D) == {
         "expired": 0,
         "published": 2,
+        "newer_kept": 0,
     }
     wp.publish_recommendations(recs(E3), tenant=B, as_of=D, valid_days=7, today=D)
     return {e: wp.recommendation_id(A, e, D) for e in (E1, E2)} | {
@@ -104,7 +105,7 @@ def test_a_newer_run_supersedes_and_validity_and_start_expire(published):
     counts = wp.publish_recommendations(
         recs(E1, price=5600), tenant=A, as_of=later, valid_days=7, started=[E2], today=D
     )
-    assert counts == {"expired": 2, "published": 1}
+    assert counts == {"expired": 2, "published": 1, "newer_kept": 0}
     frame = wp.read_recommendations(tenant=A).sort("as_of", "event_id")
     assert frame.select("as_of", "event_id", "status", "note").rows() == [
         (D, E1, "expired", f"superseded by the run of {later}"),
@@ -124,7 +125,7 @@ def test_a_newer_run_supersedes_and_validity_and_start_expire(published):
 def test_publishing_the_same_run_twice_changes_nothing(published):
     before = wp.read_recommendations(tenant=A)
     again = wp.publish_recommendations(recs(E1, E2), tenant=A, as_of=D, valid_days=7, today=D)
-    assert again == {"expired": 0, "published": 0}
+    assert again == {"expired": 0, "published": 0, "newer_kept": 0}
     assert wp.read_recommendations(tenant=A).equals(before)
 
 
@@ -182,3 +183,12 @@ def test_a_run_of_a_past_date_gives_a_week_from_today(migrated_db):
     assert wp.read_recommendations(tenant=A)["valid_until"].to_list() == [
         today + dt.timedelta(days=7)
     ]
+
+
+def test_a_backfill_leaves_a_newer_runs_pending_recommendations_alone(published):
+    """The run of D is pending for E1 and E2; a backfill of the day before must neither
+    supersede it nor collide with it (one pending recommendation per event)."""
+    earlier = D - dt.timedelta(days=1)
+    counts = wp.publish_recommendations(recs(E1), tenant=A, as_of=earlier, valid_days=7, today=D)
+    assert counts == {"expired": 0, "published": 0, "newer_kept": 1}
+    assert set(statuses(A).values()) == {"pending"} and len(statuses(A)) == 2

@@ -48,8 +48,9 @@ def publish_recommendations(
     events in ``started``; then add ``recommendations`` (the rows of
     :func:`boxoffice.pricing.recommend.recommend_prices` with a price, and ``demand_score``) as
     pending, valid for ``valid_days`` days from the later of ``as_of`` and ``today`` (a run of
-    a past date — a backfill, the demo — still gives people a week to decide). Returns counts
-    of ``expired`` and ``published``."""
+    a past date — a backfill, the demo — still gives people a week to decide) — except for
+    events with a pending recommendation of a *newer* run, which a backfill leaves alone.
+    Returns counts of ``expired``, ``published`` and ``newer_kept``."""
     if valid_days < 1:
         raise ValueError(f"valid_days must be at least 1, got {valid_days}")
     if missing := [c for c in PUBLISHED if c not in recommendations.columns]:
@@ -81,6 +82,16 @@ def publish_recommendations(
             ),
             {"as_of": as_of, "events": events, "started": list(started)},
         ).rowcount
+        newer = set(
+            conn.execute(
+                sa.text(
+                    "select event_id::text from analytics.price_recommendations"
+                    " where status = 'pending' and as_of > :as_of"
+                ),
+                {"as_of": as_of},
+            ).scalars()
+        )
+        rows = [r for r in rows if r["event_id"] not in newer]
         published = 0
         if rows:
             statement = (
@@ -90,7 +101,7 @@ def publish_recommendations(
                 .returning(price_recommendations.c.recommendation_id)
             )
             published = len(conn.execute(statement).all())
-    return {"expired": expired, "published": published}
+    return {"expired": expired, "published": published, "newer_kept": len(newer & set(events))}
 
 
 def decide(

@@ -35,6 +35,12 @@ MODELS = {
     "ETS(A,A,A)": {"trend": "add"},
     "ETS(A,Ad,A)": {"trend": "add", "damped_trend": True},
 }
+# multiplicative error and season, for series that are positive every day (counts whose
+# spread grows with their level): candidates beside the additive forms
+POSITIVE_MODELS = {
+    "ETS(M,N,M)": {"error": "mul", "seasonal": "mul"},
+    "ETS(M,Ad,M)": {"error": "mul", "seasonal": "mul", "trend": "add", "damped_trend": True},
+}
 
 
 @dataclass(frozen=True)
@@ -118,9 +124,11 @@ def project(
     return Projection(daily, totals, name, float(fit.aicc), history)
 
 
-def fit_ets(y: np.ndarray, *, season: int = 7):
-    """Fit every form of :data:`MODELS` to ``y`` by maximum likelihood; return the name and
-    the statsmodels results of the one with the smallest AICc.
+def fit_ets(y, *, season: int = 7):
+    """Fit every form of :data:`MODELS` — and of :data:`POSITIVE_MODELS` when every value of
+    ``y`` is positive — by maximum likelihood; return the name and the statsmodels results of
+    the one with the smallest AICc (the likelihoods of additive and multiplicative errors are
+    of the same data, so comparable; Hyndman et al. 2008, §7.1).
 
     The initial level, trend and season come from the heuristic decomposition of Hyndman et
     al. (2008, §2.6.1) and only the smoothing (and damping) parameters are estimated: a tenth
@@ -129,26 +137,32 @@ def fit_ets(y: np.ndarray, *, season: int = 7):
     likelihood is a poor optimum: it is refitted from the undamped estimates (damping 0.98)."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+    forms = dict(MODELS)
+    if (np.asarray(y, dtype=float) > 0).all():
+        forms |= POSITIVE_MODELS
     fits = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter; the AICc decides
-        for name, form in MODELS.items():
+        for name, form in forms.items():
             model = ETSModel(
                 y,
-                error="add",
-                seasonal="add",
+                **{"error": "add", "seasonal": "add", **form},
                 seasonal_periods=season,
                 initialization_method="heuristic",
-                **form,
             )
-            fits[name] = model.fit(disp=False, maxiter=500)
+            try:
+                fits[name] = model.fit(disp=False, maxiter=500)
+            except (ValueError, np.linalg.LinAlgError):
+                continue  # a form the series cannot support (e.g. a season from zeros)
             undamped = fits.get("ETS(A,A,A)")
-            if form.get("damped_trend") and fits[name].llf < undamped.llf:
+            if name == "ETS(A,Ad,A)" and undamped is not None and fits[name].llf < undamped.llf:
                 p = np.asarray(undamped.params)
                 start = np.concatenate([p[:3], [0.98], p[3:]])
                 again = model.fit(disp=False, maxiter=500, start_params=start)
                 if again.llf > fits[name].llf:
                     fits[name] = again
+    if not fits:
+        raise ValueError("no exponential smoothing form could be fitted")
     name = min(fits, key=lambda n: fits[n].aicc if np.isfinite(fits[n].aicc) else np.inf)
     return name, fits[name]
 

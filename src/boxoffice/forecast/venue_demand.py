@@ -7,10 +7,12 @@ lower a day's demand. Days without sales count as zero.
 
 Model (:func:`forecast_series`), in order of preference:
 
-* **ETS** with an additive weekly season — ETS(A,N,A), ETS(A,A,A) or ETS(A,Ad,A), the smallest
-  AICc (:func:`boxoffice.forecast.projection.fit_ets`; Hyndman, Koehler, Ord & Snyder 2008).
-  Intervals are the exact Gaussian ones of these linear state-space forms (Hyndman et al.
-  2008, ch. 6: ``ŷ_{T+h} ± z · σ_h``).
+* **ETS** with a weekly season — ETS(A,N,A), ETS(A,A,A), ETS(A,Ad,A) and, for a series with
+  sales every day, ETS(M,N,M) and ETS(M,Ad,M); the smallest AICc
+  (:func:`boxoffice.forecast.projection.fit_ets`; Hyndman, Koehler, Ord & Snyder 2008).
+  Intervals are the exact Gaussian ones of the additive (linear) forms (Hyndman et al. 2008,
+  ch. 6: ``ŷ_{T+h} ± z · σ_h``) and the quantiles of 2,000 simulated paths (seeded) for the
+  multiplicative ones.
 * **Seasonal naive** when the history is shorter than :data:`MIN_ETS_DAYS` (but at least two
   weeks) or ETS cannot be fitted: ``ŷ_{T+h} = y_{T+h−7(k+1)}``, ``k = ⌊(h−1)/7⌋``, with
   ``σ_h = σ · √(k+1)``, σ the RMS of the in-sample seasonal differences (Hyndman &
@@ -83,11 +85,23 @@ def forecast_series(y: np.ndarray, horizon: int) -> SeriesForecast:
         try:
             # a pandas series: statsmodels 0.15's get_prediction fails on a numpy history
             name, fit = fit_ets(pd.Series(y), season=SEASON)
-            frame = fit.get_prediction(start=y.size, end=y.size + horizon - 1)
+            # exact Gaussian intervals for the additive forms, quantiles of 2,000 simulated
+            # paths (fixed seed) for the multiplicative ones
+            frame = fit.get_prediction(
+                start=y.size, end=y.size + horizon - 1, simulate_repetitions=2000, rng=0
+            )
             mean = np.asarray(frame.predicted_mean)
-            sd = np.sqrt(np.asarray(frame.forecast_variance))
-            if np.isfinite(mean).all() and np.isfinite(sd).all():
-                return _intervals(name, mean, sd)
+            bounds = {level: np.asarray(frame.pred_int(alpha=1 - level / 100)) for level in Z}
+            if np.isfinite(mean).all() and all(np.isfinite(b).all() for b in bounds.values()):
+                return SeriesForecast(
+                    name,
+                    np.maximum(mean, 0.0),
+                    *(
+                        np.maximum(bounds[level][:, side], 0.0)
+                        for level in (80, 95)
+                        for side in (0, 1)
+                    ),
+                )
         except (ValueError, np.linalg.LinAlgError):  # degenerate: fall back below
             pass
     if y.size >= MIN_NAIVE_DAYS:

@@ -33,7 +33,7 @@ demo: install
 	@echo "       (ground truth: .boxoffice/synth/manifest.json), 14 days of its behaviour"
 	@echo "       events ingested from landing/, and its run for $(AS_OF):"
 	@echo "       $(CURDIR)/reports/$(AS_OF)/index.html"
-	@echo "Next:  make dashboards               # the overview dashboard (prints its URL)"
+	@echo "Next:  make dashboards               # overview, events, customers, pricing (prints the URL)"
 	@echo "       make operations               # ingestion: batches, dead letters, reconciliation"
 	@echo "       .venv/bin/boxoffice db url    # connect psql or a BI tool"
 	@echo "       make lab                      # explore in JupyterLab"

@@ -556,6 +556,8 @@ def dashboards(
     page = "operations" if operations else "overview"
     url = f"http://127.0.0.1:{port}/voila/render/{page}.ipynb"
     click.echo(f"dashboards: {url}" + (f"?token={secret}" if secret else ""), err=True)
+    if not operations:
+        click.echo("            also events.ipynb, customers.ipynb, pricing.ipynb", err=True)
     command = [
         sys.executable,
         "-m",

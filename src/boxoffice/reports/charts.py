@@ -525,12 +525,12 @@ def elasticities(estimates: pl.DataFrame) -> go.Figure:
     return fig
 
 
-SCORE_PARTS = {
-    "c_sell_through": ("sell-through", 0.25, "#1f77b4"),
-    "c_velocity": ("velocity", 0.20, "#2ca02c"),
-    "c_pace": ("forecast pace", 0.25, "#9467bd"),
-    "c_scarcity": ("scarcity", 0.20, "#ff7f0e"),
-    "c_urgency": ("time to event", 0.10, "#7f7f7f"),
+SCORE_PARTS = {  # component: label, colour (weights: boxoffice.pricing.demand_score.WEIGHTS)
+    "sell_through": ("sell-through", "#1f77b4"),
+    "velocity": ("velocity", "#2ca02c"),
+    "pace": ("forecast pace", "#9467bd"),
+    "scarcity": ("scarcity", "#ff7f0e"),
+    "urgency": ("time to event", "#7f7f7f"),
 }
 
 
@@ -544,18 +544,20 @@ def demand_scores(priced: pl.DataFrame, events: pl.DataFrame, *, top: int = 20) 
         .head(top)
         .with_columns(pl.format("{} ({})", "name", "start_date").alias("name"))  # names repeat
     )
+    from boxoffice.pricing.demand_score import WEIGHTS
+
     present = pl.sum_horizontal(
-        pl.col(c).is_not_null().cast(pl.Float64) * w for c, (_, w, _) in SCORE_PARTS.items()
+        pl.col(f"c_{n}").is_not_null().cast(pl.Float64) * w for n, w in WEIGHTS.items()
     )
     parts = rows.select(
-        "name", *((pl.col(c).fill_null(0) * w * 100 / present).alias(c)
-                  for c, (_, w, _) in SCORE_PARTS.items())
+        "name", *((pl.col(f"c_{n}").fill_null(0) * w * 100 / present).alias(n)
+                  for n, w in WEIGHTS.items())
     )  # fmt: skip
     fig = go.Figure(
         [
-            go.Bar(name=label, y=parts["name"].to_list(), x=parts[column].to_list(),
+            go.Bar(name=label, y=parts["name"].to_list(), x=parts[n].to_list(),
                    orientation="h", marker_color=color)
-            for column, (label, _, color) in SCORE_PARTS.items()
+            for n, (label, color) in SCORE_PARTS.items()
         ]
     )  # fmt: skip
     fig.update_layout(

@@ -80,12 +80,7 @@ writer.written
 for tenant in run.tenants:
     venues = warehouse.read_venues(as_of=run.as_of, tenant=tenant)
     display(Markdown(f"## {venues['tenant_name'][0]}"))
-    busiest = (
-        of(demand, tenant)
-        .group_by("venue_id")
-        .agg(pl.col("tickets_sold").sum())
-        .sort("tickets_sold", descending=True)["venue_id"][0]
-    )
+    busiest = forecast.venue_demand.busiest_venue(of(demand, tenant))
     name = venues.filter(pl.col("venue_id") == busiest)["name"][0]
     display(
         charts.demand_forecast(

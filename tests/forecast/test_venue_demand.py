@@ -113,3 +113,13 @@ def test_venues_forecast_in_parallel_as_in_one_process():
     assert (serial["lower_95"] <= serial["lower_80"]).all()
     assert (serial["upper_80"] <= serial["upper_95"]).all()
     assert (serial["lower_95"] >= 0).all()
+
+
+def test_the_busiest_venue_sold_the_most_tickets():
+    d = dt.date(2026, 3, 1)
+    demand = pl.DataFrame(
+        {"venue_id": ["a", "a", "b"], "local_date": [d, d, d], "tickets_sold": [3.0, 4.0, 6.0],
+         "gross_cents": [0.0, 0.0, 0.0]}
+    )  # fmt: skip
+    assert vd.busiest_venue(demand) == "a"  # 7 against 6
+    assert vd.busiest_venue(demand.clear()) is None

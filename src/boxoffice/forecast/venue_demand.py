@@ -145,6 +145,14 @@ def daily_demand(sales_daily: pl.DataFrame, *, end: dt.date) -> pl.DataFrame:
     )
 
 
+def busiest_venue(demand: pl.DataFrame) -> str | None:
+    """The venue of a :func:`daily_demand` frame that sold the most tickets (ties by id)."""
+    if demand.is_empty():
+        return None
+    totals = demand.group_by("venue_id").agg(pl.col("tickets_sold").sum())
+    return totals.sort(["tickets_sold", "venue_id"], descending=[True, False])["venue_id"][0]
+
+
 def _one(task: tuple[str, str, np.ndarray, int]) -> tuple[str, str, SeriesForecast]:
     key, measure, y, horizon = task
     with warnings.catch_warnings():

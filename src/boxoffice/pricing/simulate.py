@@ -75,10 +75,9 @@ def replay_season(
         uniforms = rng.random(lam.size)  # common random numbers for both policies
         eps = true_elasticity[ev["category"]]
         static = _sell(lam, np.full(lam.size, float(ev["base_price_cents"])), eps, ev, uniforms)
-        prices, made = _policy_prices(
+        policy, made = _policy(
             lam, eps, ev, estimated.get(ev["category"]), rules, review_days, uniforms
         )
-        policy = _sell(lam, prices, eps, ev, uniforms)
         decisions += made
         rows.append(
             {
@@ -127,10 +126,11 @@ def _sell(lam, prices, eps, ev, uniforms) -> tuple[float, int]:
     return revenue, int(ev["capacity"]) - left
 
 
-def _policy_prices(lam, eps, ev, estimate, rules, review_days, uniforms):
-    """The price path of the policy and a record of each review's outcome."""
+def _policy(lam, eps, ev, estimate, rules, review_days, uniforms):
+    """Revenue and tickets sold under the policy (as :func:`_sell`, with the price reviewed
+    every ``review_days`` from the seats left), and a record of each review's outcome."""
     base = int(ev["base_price_cents"])
-    prices, made = np.full(lam.size, float(base)), []
+    made, revenue = [], 0.0
     price, left = base, int(ev["capacity"])
     for t in range(lam.size):
         if t % review_days == 0 and estimate is not None and left > 0:
@@ -166,9 +166,10 @@ def _policy_prices(lam, eps, ev, estimate, rules, review_days, uniforms):
                 price = new
             else:
                 made.append({"changed": False})
-        prices[t] = price
-        left -= min(_poisson(lam[t] * (price / base) ** eps, uniforms[t]), left)
-    return prices, made
+        q = min(_poisson(lam[t] * (price / base) ** eps, uniforms[t]), left)
+        left -= q
+        revenue += q * price
+    return (revenue, int(ev["capacity"]) - left), made
 
 
 def _summary(per_event: pl.DataFrame, decisions: list[dict]) -> pl.DataFrame:

@@ -6,6 +6,7 @@ import datetime as dt
 import html
 
 import ipywidgets as w
+import plotly.io as pio
 import polars as pl
 from IPython.display import clear_output, display
 
@@ -64,3 +65,19 @@ def newest_run(tenant: str | None, role) -> tuple[dt.date | None, w.Widget | Non
             "No pipeline run yet for this tenant: run `boxoffice run`.", error=True
         )
     return as_of, None
+
+
+class TenantPage:
+    """A dashboard of one tenant (default ``BOXOFFICE_TENANT``) read as ``role``: subclasses
+    build their widgets in ``_build()``; show ``page.layout``."""
+
+    def __init__(self, tenant: str | None = None, *, role: str = "reader"):
+        from boxoffice import config
+
+        pio.renderers.default = "plotly_mimetype"
+        self.tenant = tenant or config.settings().tenant
+        self.role = role
+        self.layout: w.Widget = self._build()
+
+    def _build(self) -> w.Widget:
+        raise NotImplementedError

@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 import ipywidgets as w
-import plotly.io as pio
 import polars as pl
 
-from boxoffice import config, metrics, warehouse
-from boxoffice.dashboards._ui import message, newest_run, show, table
+from boxoffice import metrics, warehouse
+from boxoffice.dashboards._ui import TenantPage, message, newest_run, show, table
 from boxoffice.reports import charts, export
 
 LIST_ROWS = 50
@@ -54,15 +53,11 @@ def _listing(selected: pl.DataFrame, venues: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-class Events:
+class Events(TenantPage):
     """Build with a tenant (default ``BOXOFFICE_TENANT``), then ``display(page.layout)``."""
 
-    def __init__(self, tenant: str | None = None, *, role: warehouse.engine.Role = "reader"):
-        pio.renderers.default = "plotly_mimetype"
-        self.tenant = tenant or config.settings().tenant
-        self.layout: w.Widget = self._build(role)
-
-    def _build(self, role) -> w.Widget:
+    def _build(self) -> w.Widget:
+        role = self.role
         self.as_of, problem = newest_run(self.tenant, role)
         if problem:
             return problem

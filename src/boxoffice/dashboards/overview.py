@@ -12,25 +12,20 @@ import html
 
 import ipywidgets as w
 import plotly.graph_objects as go
-import plotly.io as pio
 from IPython.display import clear_output, display
 
-from boxoffice import config, forecast, metrics, warehouse
-from boxoffice.dashboards._ui import message, newest_run
+from boxoffice import forecast, metrics, warehouse
+from boxoffice.dashboards._ui import TenantPage, message, newest_run
 from boxoffice.reports import charts
 
 DEFAULT_DAYS = 90
 
 
-class Overview:
+class Overview(TenantPage):
     """Build with a tenant (default ``BOXOFFICE_TENANT``), then ``display(overview.layout)``."""
 
-    def __init__(self, tenant: str | None = None, *, role: warehouse.engine.Role = "reader"):
-        pio.renderers.default = "plotly_mimetype"
-        self.tenant = tenant or config.settings().tenant
-        self.layout: w.Widget = self._build(role)
-
-    def _build(self, role) -> w.Widget:
+    def _build(self) -> w.Widget:
+        role = self.role
         self.as_of, problem = newest_run(self.tenant, role)
         if problem:
             return problem

@@ -12,11 +12,10 @@ from __future__ import annotations
 import html
 
 import ipywidgets as w
-import plotly.io as pio
 import polars as pl
 
-from boxoffice import config, forecast, warehouse
-from boxoffice.dashboards._ui import message, newest_run, show, table
+from boxoffice import forecast, warehouse
+from boxoffice.dashboards._ui import TenantPage, message, newest_run, show, table
 from boxoffice.pricing.approvals import ApprovalError
 from boxoffice.reports import charts, export
 from boxoffice.warehouse import pricing as wp
@@ -29,14 +28,8 @@ def _money(cents) -> str:
     return "–" if cents is None else f"{cents / 100:,.2f}"
 
 
-class Pricing:
+class Pricing(TenantPage):
     """Build with a tenant (default ``BOXOFFICE_TENANT``), then ``display(page.layout)``."""
-
-    def __init__(self, tenant: str | None = None, *, role: warehouse.engine.Role = "reader"):
-        pio.renderers.default = "plotly_mimetype"
-        self.tenant = tenant or config.settings().tenant
-        self.role = role
-        self.layout: w.Widget = self._build()
 
     def _build(self) -> w.Widget:
         self.as_of, problem = newest_run(self.tenant, self.role)

@@ -7,7 +7,8 @@ additive weekly season, with no trend — ETS(A,N,A) —, an additive trend — 
 additive damped trend — ETS(A,Ad,A) —, whichever has the smallest AICc (the corrected Akaike
 criterion; the automatic selection of Hyndman, Koehler, Snyder & Grose 2002). Additive
 components, because a day's net revenue can be zero or negative (refunds). Initial states by
-the heuristic decomposition, smoothing parameters by maximum likelihood (:func:`fit_ets`).
+the heuristic decomposition over every full week (:func:`initial_states`), smoothing
+parameters by maximum likelihood (:func:`fit_forms`).
 
 * Daily point forecast: the model's conditional mean ``ŷ_{T+h}``.
 * Intervals: quantiles of ``paths`` sample paths simulated from the fitted model from the end
@@ -124,17 +125,45 @@ def project(
     return Projection(daily, totals, name, float(fit.aicc), history)
 
 
-def fit_ets(y, *, season: int = 7):
-    """Fit every form of :data:`MODELS` — and of :data:`POSITIVE_MODELS` when every value of
-    ``y`` is positive — by maximum likelihood; return the name and the statsmodels results of
-    the one with the smallest AICc (the likelihoods of additive and multiplicative errors are
-    of the same data, so comparable; Hyndman et al. 2008, §7.1).
+def initial_states(y: np.ndarray, *, trend: bool, seasonal: str, season: int = 7):
+    """Initial level, trend (``None`` without one) and season for an ETS fit: the heuristic
+    decomposition of Hyndman et al. (2008, §2.6.1) over every full season of ``y``, not only
+    the first few. A centred moving average of one season estimates the trend-cycle; the
+    season is the per-position mean of ``y`` minus it (``seasonal="add"``, normalized to sum
+    to zero) or divided by it (``"mul"``, normalized to average one); level and trend are the
+    intercept and slope of a line through the first ten moving averages.
 
-    The initial level, trend and season come from the heuristic decomposition of Hyndman et
-    al. (2008, §2.6.1) and only the smoothing (and damping) parameters are estimated: a tenth
-    of the time of estimating the initial states too, for the same forecasts in the benchmark
-    (bench/forecast.py). The damped form nests the undamped one, so a damped fit with a lower
-    likelihood is a poor optimum: it is refitted from the undamped estimates (damping 0.98)."""
+    statsmodels' own heuristic averages the first five seasons only: for daily data with a
+    weekly season that is five noisy weeks, and the smoothing then spends its seasonal
+    parameter repairing the start (bench/forecast.py: the average over all weeks forecasts
+    better)."""
+    y = np.asarray(y, dtype=float)
+    cycles = y.size // season
+    if cycles < 2 or y.size < 10 + 2 * (season // 2):
+        raise ValueError(f"initial states need two seasons and 10 averages, got {y.size} days")
+    kept = y[: cycles * season]
+    ma = np.convolve(kept, np.ones(season) / season, mode="valid")  # centred (odd season)
+    half = season // 2
+    centre = kept[half : half + ma.size]
+    detrended = np.full(cycles * season, np.nan)
+    detrended[half : half + ma.size] = centre - ma if seasonal == "add" else centre / ma
+    states = np.nanmean(detrended.reshape(cycles, season), axis=0)
+    states = states - states.mean() if seasonal == "add" else states / states.mean()
+    line = np.linalg.lstsq(np.c_[np.ones(10), np.arange(1, 11)], ma[:10], rcond=None)[0]
+    return line[0], (line[1] if trend else None), states
+
+
+def fit_forms(y, *, season: int = 7) -> dict:
+    """Fit every form of :data:`MODELS` — and of :data:`POSITIVE_MODELS` when every value of
+    ``y`` is positive — by maximum likelihood; return ``{name: statsmodels results}`` of the
+    forms that could be fitted with a finite AICc (the likelihoods of additive and
+    multiplicative errors are of the same data, so comparable; Hyndman et al. 2008, §7.1).
+
+    The initial level, trend and season come from :func:`initial_states` and only the
+    smoothing (and damping) parameters are estimated: a tenth of the time of estimating the
+    initial states too (bench/forecast.py). The damped form nests the undamped one, so a
+    damped fit with a lower likelihood is a poor optimum: it is refitted from the undamped
+    estimates (damping 0.98)."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     forms = dict(MODELS)
@@ -144,26 +173,51 @@ def fit_ets(y, *, season: int = 7):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter; the AICc decides
         for name, form in forms.items():
-            model = ETSModel(
-                y,
-                **{"error": "add", "seasonal": "add", **form},
-                seasonal_periods=season,
-                initialization_method="heuristic",
-            )
+            form = {"error": "add", "seasonal": "add", **form}
             try:
-                fits[name] = model.fit(disp=False, maxiter=500)
+                level, slope, start = initial_states(
+                    y, trend="trend" in form, seasonal=form["seasonal"], season=season
+                )
+                model = ETSModel(
+                    y,
+                    **form,
+                    seasonal_periods=season,
+                    initialization_method="known",
+                    initial_level=level,
+                    initial_trend=slope,
+                    initial_seasonal=start,
+                )
+                fit = model.fit(disp=False, maxiter=500)
             except (ValueError, np.linalg.LinAlgError):
                 continue  # a form the series cannot support (e.g. a season from zeros)
             undamped = fits.get("ETS(A,A,A)")
-            if name == "ETS(A,Ad,A)" and undamped is not None and fits[name].llf < undamped.llf:
+            if name == "ETS(A,Ad,A)" and undamped is not None and fit.llf < undamped.llf:
                 p = np.asarray(undamped.params)
-                start = np.concatenate([p[:3], [0.98], p[3:]])
-                again = model.fit(disp=False, maxiter=500, start_params=start)
-                if again.llf > fits[name].llf:
-                    fits[name] = again
+                again = model.fit(
+                    disp=False, maxiter=500, start_params=np.concatenate([p[:3], [0.98], p[3:]])
+                )
+                fit = again if again.llf > fit.llf else fit
+            if np.isfinite(fit.aicc):
+                fits[name] = fit
     if not fits:
         raise ValueError("no exponential smoothing form could be fitted")
-    name = min(fits, key=lambda n: fits[n].aicc if np.isfinite(fits[n].aicc) else np.inf)
+    return fits
+
+
+def akaike_weights(fits: dict) -> dict[str, float]:
+    """``w_i = exp(−Δ_i / 2) / Σ_j exp(−Δ_j / 2)``, ``Δ_i`` = AICc_i − min AICc: each form's
+    weight of evidence (Burnham & Anderson 2002, §2.9; for combining exponential smoothing
+    forecasts, Kolassa 2011, *Int. J. Forecasting* 27(2))."""
+    aicc = np.array([f.aicc for f in fits.values()])
+    w = np.exp(-(aicc - aicc.min()) / 2)
+    return dict(zip(fits, w / w.sum(), strict=True))
+
+
+def fit_ets(y, *, season: int = 7):
+    """The name and statsmodels results of the form of :func:`fit_forms` with the smallest
+    AICc (the automatic selection of Hyndman, Koehler, Snyder & Grose 2002)."""
+    fits = fit_forms(y, season=season)
+    name = min(fits, key=lambda n: fits[n].aicc)
     return name, fits[name]
 
 

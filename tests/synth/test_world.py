@@ -2,7 +2,9 @@
 
 import datetime as dt
 import json
+from types import SimpleNamespace
 
+import numpy as np
 import polars as pl
 import pytest
 import sqlalchemy as sa
@@ -11,7 +13,7 @@ from click.testing import CliRunner
 from boxoffice.cli import main
 from boxoffice.synth import WorldSpec, build_world
 from boxoffice.synth import world as world_mod
-from boxoffice.synth.world import generate_tenant
+from boxoffice.synth.world import generate_tenant, realized_elasticity
 from boxoffice.warehouse import engine
 from tests.conftest import WORLD_END, build_small_world
 
@@ -238,6 +240,28 @@ def test_manifest_holds_the_ground_truth(world):
         )
         == 100
     )
+
+
+def test_realized_elasticity_by_hand():
+    """One concert at base 100: orders wanting 0.5, 4 and 10 tickets at the base price. Over
+    the tests ×0.85 … ×1.15 they buy 1 (floored), 4/m and 8 (capped) tickets; event choice
+    ∝ m^(ε+1) = m^(−0.1)."""
+    purchases = SimpleNamespace(spend=np.array([50.0, 400.0, 1000.0]), tier=np.zeros(3, int))
+    events = SimpleNamespace(
+        base_price=np.array([100]), category=np.array([0]), elasticity=np.array([-1.1])
+    )
+    r = np.log(1.15 / 0.85)
+    expected = -0.1 + np.log((1 + 4 / 1.15 + 8) / (1 + 4 / 0.85 + 8)) / r
+    assert realized_elasticity(purchases, events) == {"concert": round(expected, 3)}
+    assert -1.1 < expected < -0.1  # between the choice part alone and the nominal ε
+
+
+def test_the_manifest_reports_each_tenants_realized_elasticity(world):
+    nominal = world["manifest"]["truth"]["elasticity"]
+    for tenant in world["manifest"]["tenants"]:
+        realized = tenant["realized_elasticity"]
+        assert set(realized) == set(nominal)
+        assert all(nominal[c] < realized[c] < nominal[c] + 1 for c in nominal)
 
 
 def test_bgnbd_purchases_follow_the_truth(world):

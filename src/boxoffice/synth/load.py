@@ -120,7 +120,9 @@ def build_world(
                 "value is tickets × ticket price with tickets = z / price stochastically "
                 "rounded into 1..8, so realised spend is z plus rounding noise.",
                 "elasticity": "total elasticity of tickets sold to list price per category: "
-                "event choice ∝ (price/base)^(ε+1) and tickets per order ∝ 1/price.",
+                "event choice ∝ (price/base)^(ε+1) and tickets per order ∝ 1/price. The "
+                "elasticity the world produces is weaker (an order buys 1..8 tickets whatever "
+                "its spend): each tenant's realized_elasticity, per category.",
             },
             "customers_file": truth_path.name,
         },

@@ -266,6 +266,36 @@ class _Clock:
         return day, self.at(day, seconds)
 
 
+def realized_elasticity(purchases: _Purchases, events: _Events) -> dict[str, float]:
+    """Per category, the elasticity of tickets sold to the list price this world actually
+    produces over its price tests (×0.85 … ×1.15): the arc elasticity
+    ``log(T(1.15) / T(0.85)) / log(1.15 / 0.85)`` of ``T(m) = m^(ε+1) · E[tickets per order]``,
+    the expectation over the tenant's purchases (their intended spend and ticket type), each
+    paired with one of the category's events (its base price), of the stochastically rounded
+    ``spend / price`` clipped into 1..8.
+
+    It is weaker than the nominal ε: an order that wants less than one ticket still buys one,
+    and one that wants more than eight buys eight, so the per-order part of the response is
+    −1 only for the orders in between."""
+    out = {}
+    for k, name in enumerate(CATEGORIES):
+        base = events.base_price[events.category == k].astype(float)
+        if base.size == 0:
+            continue
+        price = (
+            base[np.arange(purchases.spend.size) % base.size] * TICKET_TYPE_PRICE[purchases.tier]
+        )
+        eps = float(np.asarray(events.elasticity)[events.category == k][0])
+
+        def tickets(m: float, price=price, eps=eps) -> float:
+            want = purchases.spend / (price * m)
+            return m ** (eps + 1) * np.clip(want, 1, MAX_TICKETS_PER_ORDER).mean()
+
+        low, high = _Sales.PRICE_TESTS[0], _Sales.PRICE_TESTS[-1]
+        out[name] = round(float(np.log(tickets(high) / tickets(low)) / np.log(high / low)), 3)
+    return out
+
+
 class _Sales:
     """Allocate each day's purchases to events on sale, honouring capacity and moving prices."""
 
@@ -431,6 +461,7 @@ def _assemble(rng, spec, index, clock, purchases: _Purchases, events: _Events, s
         "sold_out_events": int((sold.per_event >= events.capacity).sum()),
         "refunded_tickets": int((tickets["status"] == "refunded").sum()),
         "campaign_touches": touches.height,
+        "realized_elasticity": realized_elasticity(purchases, events),
     }
     tables = {
         "tenants": tenants,

@@ -15,12 +15,12 @@ Model, per category (and per venue and category where the data allows; Wooldridg
 
 The sell-through bins (tenths of capacity, :data:`SOLD_BINS`) are there because platforms
 price by sell-through: a rule such as "+10 % once 60 % sold" raises prices exactly when an
-event sells better than its own average, which makes demand look far less elastic than it is
-(on the synthetic world, whose price rules are of that kind, the estimates without them came
-out at about half the realized elasticity on daily data and scattered by ±0.44 on weekly
-data; with them, within ±0.18 and without bias — bench/README.md). Given the sell-through a
-rule reacts to, what is left of the price's movement is the platform's own tests and
-changes, which is what identifies ``ε``.
+event sells better than its own average, which makes demand look less elastic than it is
+(on the synthetic world, whose price rules are of that kind, estimates without them came
+out at 0.84 of the realized elasticity on daily data; on event-weeks, at 1.5 of it with a
+mean absolute error of 0.45; with them, at 1.04 with an error of 0.18 — bench/README.md).
+Given the sell-through a rule reacts to, what is left of the price's movement is the
+platform's own tests and changes, which is what identifies ``ε``.
 
 ``α_e`` absorbs each event's popularity (so popular events being dearer does not bias ``ε``),
 the days-to-event bins its booking curve, the weekdays the weekly rhythm of demand. The event

@@ -15,8 +15,10 @@ The story, in the order the code tells it:
 4. **Day by day** each day's purchases choose among the events on sale with probability
    ∝ popularity × booking curve (rising toward the event) × (price / base)^(ε + 1) and buy
    round(z / price) tickets (stochastically rounded, 1 to 8), so tickets sold respond to price
-   with total elasticity ε per category. Capacity is never exceeded: a purchase that meets a
-   full event tries others; one that finds none is lost and counted. Prices move: weekly price
+   with total elasticity ε per category — less, in fact, since an order buys at least one and
+   at most eight: :func:`realized_elasticity` is what the world produces. Capacity is never
+   exceeded: a purchase that meets a full event tries others; one that finds none is lost and
+   counted. Prices move: weekly price
    tests (exogenous variation, so elasticity is identifiable), +10 %/+20 % at 60 %/85 %
    sell-through, −15 % in the last 10 days when under 40 % sold.
 5. **After the sale**: whole-order refunds before the event, no-shows, scans at the door, and

@@ -18,9 +18,9 @@ The story, in the order the code tells it:
    with total elasticity ε per category — less, in fact, since an order buys at least one and
    at most eight: :func:`realized_elasticity` is what the world produces. Capacity is never
    exceeded: a purchase that meets a full event tries others; one that finds none is lost and
-   counted. Prices move: weekly price
-   tests (exogenous variation, so elasticity is identifiable), +10 %/+20 % at 60 %/85 %
-   sell-through, −15 % in the last 10 days when under 40 % sold.
+   counted. Prices move: weekly price tests (exogenous variation, so elasticity is
+   identifiable), +10 %/+20 % at 60 %/85 % sell-through, −15 % in the last 10 days when under
+   40 % sold.
 5. **After the sale**: whole-order refunds before the event, no-shows, scans at the door, and
    campaign touches before purchases (and some that lead nowhere).
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from abc import ABC, abstractmethod
 
 import ipywidgets as w
 import plotly.io as pio
@@ -67,9 +68,11 @@ def newest_run(tenant: str | None, role) -> tuple[dt.date | None, w.Widget | Non
     return as_of, None
 
 
-class TenantPage:
-    """A dashboard of one tenant (default ``BOXOFFICE_TENANT``) read as ``role``: subclasses
-    build their widgets in ``_build()``; show ``page.layout``."""
+class TenantPage(ABC):
+    """A dashboard of one tenant (default ``BOXOFFICE_TENANT``) read as ``role``, from its
+    newest pipeline run (``as_of``; ``read`` holds the keyword arguments of the warehouse
+    reads): subclasses build their widgets in ``_build()``; show ``page.layout``, which is a
+    message instead when there is no run or the warehouse cannot be read."""
 
     def __init__(self, tenant: str | None = None, *, role: str = "reader"):
         from boxoffice import config
@@ -77,7 +80,10 @@ class TenantPage:
         pio.renderers.default = "plotly_mimetype"
         self.tenant = tenant or config.settings().tenant
         self.role = role
-        self.layout: w.Widget = self._build()
+        self.as_of, problem = newest_run(self.tenant, role)
+        self.read = {"as_of": self.as_of, "tenant": self.tenant, "role": role}
+        self.layout: w.Widget = problem or self._build()
 
+    @abstractmethod
     def _build(self) -> w.Widget:
-        raise NotImplementedError
+        """The page's widgets, built from the warehouse reads of ``self.read``."""

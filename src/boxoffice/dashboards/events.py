@@ -14,7 +14,7 @@ import ipywidgets as w
 import polars as pl
 
 from boxoffice import metrics, warehouse
-from boxoffice.dashboards._ui import TenantPage, message, newest_run, show, table
+from boxoffice.dashboards._ui import TenantPage, message, show, table
 from boxoffice.reports import charts, export
 
 LIST_ROWS = 50
@@ -57,20 +57,15 @@ class Events(TenantPage):
     """Build with a tenant (default ``BOXOFFICE_TENANT``), then ``display(page.layout)``."""
 
     def _build(self) -> w.Widget:
-        role = self.role
-        self.as_of, problem = newest_run(self.tenant, role)
-        if problem:
-            return problem
         try:
-            read = {"as_of": self.as_of, "tenant": self.tenant, "role": role}
-            self.venues = warehouse.read_venues(**read)
-            events = warehouse.read_events(**read)
+            self.venues = warehouse.read_venues(**self.read)
+            events = warehouse.read_events(**self.read)
             self.performance = metrics.events.event_performance(
-                warehouse.read_event_sales(**read), events, self.as_of
+                warehouse.read_event_sales(**self.read), events, self.as_of
             )
-            self.funnel = warehouse.read_funnel(**read)
-            days = warehouse.read_customer_days(**read)
-            attributed = warehouse.read_attribution(**read)
+            self.funnel = warehouse.read_funnel(**self.read)
+            days = warehouse.read_customer_days(**self.read)
+            attributed = warehouse.read_attribution(**self.read)
         except (warehouse.WarehouseError, ValueError) as exc:
             return message(f"Cannot read the warehouse: {exc}", error=True)
 

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from IPython.display import clear_output, display
 
 from boxoffice import forecast, metrics, warehouse
-from boxoffice.dashboards._ui import TenantPage, message, newest_run
+from boxoffice.dashboards._ui import TenantPage, message
 from boxoffice.reports import charts
 
 DEFAULT_DAYS = 90
@@ -25,20 +25,12 @@ class Overview(TenantPage):
     """Build with a tenant (default ``BOXOFFICE_TENANT``), then ``display(overview.layout)``."""
 
     def _build(self) -> w.Widget:
-        role = self.role
-        self.as_of, problem = newest_run(self.tenant, role)
-        if problem:
-            return problem
         try:
-            self.sales = warehouse.read_sales_daily(as_of=self.as_of, tenant=self.tenant, role=role)
-            self.days = warehouse.read_customer_days(
-                as_of=self.as_of, tenant=self.tenant, role=role
-            )
-            venues = warehouse.read_venues(as_of=self.as_of, tenant=self.tenant, role=role)
-            self.event_sales = warehouse.read_event_sales(
-                as_of=self.as_of, tenant=self.tenant, role=role
-            )
-            self.events = warehouse.read_events(as_of=self.as_of, tenant=self.tenant, role=role)
+            self.sales = warehouse.read_sales_daily(**self.read)
+            self.days = warehouse.read_customer_days(**self.read)
+            venues = warehouse.read_venues(**self.read)
+            self.event_sales = warehouse.read_event_sales(**self.read)
+            self.events = warehouse.read_events(**self.read)
         except (warehouse.WarehouseError, ValueError) as exc:
             return message(f"Cannot read the warehouse: {exc}", error=True)
 

@@ -15,7 +15,7 @@ import ipywidgets as w
 import polars as pl
 
 from boxoffice import forecast, warehouse
-from boxoffice.dashboards._ui import TenantPage, message, newest_run, show, table
+from boxoffice.dashboards._ui import TenantPage, message, show, table
 from boxoffice.pricing.approvals import ApprovalError
 from boxoffice.reports import charts, export
 from boxoffice.warehouse import pricing as wp
@@ -32,18 +32,16 @@ class Pricing(TenantPage):
     """Build with a tenant (default ``BOXOFFICE_TENANT``), then ``display(page.layout)``."""
 
     def _build(self) -> w.Widget:
-        self.as_of, problem = newest_run(self.tenant, self.role)
-        if problem:
-            return problem
         try:
-            read = {"as_of": self.as_of, "tenant": self.tenant, "role": self.role}
-            self.venues = warehouse.read_venues(**read)
-            self.events = warehouse.read_events(**read)
-            self.event_sales = warehouse.read_event_sales(**read)
-            self.pickups = warehouse.read_event_forecasts(**read)
-            self.demand = forecast.daily_demand(warehouse.read_sales_daily(**read), end=self.as_of)
-            self.forecasts = warehouse.read_demand_forecasts(**read)
-            backtests = warehouse.read_forecast_backtests(**read)
+            self.venues = warehouse.read_venues(**self.read)
+            self.events = warehouse.read_events(**self.read)
+            self.event_sales = warehouse.read_event_sales(**self.read)
+            self.pickups = warehouse.read_event_forecasts(**self.read)
+            self.demand = forecast.daily_demand(
+                warehouse.read_sales_daily(**self.read), end=self.as_of
+            )
+            self.forecasts = warehouse.read_demand_forecasts(**self.read)
+            backtests = warehouse.read_forecast_backtests(**self.read)
         except (warehouse.WarehouseError, ValueError) as exc:
             return message(f"Cannot read the warehouse: {exc}", error=True)
 

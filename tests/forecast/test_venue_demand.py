@@ -99,6 +99,8 @@ def test_initial_states_recover_a_line_and_a_season_from_every_week():
     assert none is None and mul == pytest.approx(ratios)
     with pytest.raises(ValueError, match="two seasons"):
         projection.initial_states(np.ones(13), trend=False, seasonal="add")
+    with pytest.raises(ValueError, match="odd season"):
+        projection.initial_states(np.ones(48), trend=False, seasonal="add", season=12)
 
 
 def test_the_forecast_averages_every_form_with_its_akaike_weight():

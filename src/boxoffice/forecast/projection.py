@@ -137,6 +137,8 @@ def initial_states(y: np.ndarray, *, trend: bool, seasonal: str, season: int = 7
     weekly season that is five noisy weeks, and the smoothing then spends its seasonal
     parameter repairing the start (bench/forecast.py: the average over all weeks forecasts
     better)."""
+    if season % 2 == 0:
+        raise ValueError(f"initial states need an odd season (a centred average), got {season}")
     y = np.asarray(y, dtype=float)
     cycles = y.size // season
     if cycles < 2 or y.size < 10 + 2 * (season // 2):

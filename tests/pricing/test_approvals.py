@@ -42,12 +42,12 @@ def recs(*events: str, price: int = 5500) -> pl.DataFrame:
 
 @pytest.fixture
 def published(migrated_db):
-    assert wp.publish_recommendations(recs(E1, E2), tenant=A, as_of=D, valid_days=7, today=D) == {
+    assert wp.publish_recommendations(recs(E1, E2), tenant=A, as_of=D, valid_days=7) == {
         "expired": 0,
         "published": 2,
         "newer_kept": 0,
     }
-    wp.publish_recommendations(recs(E3), tenant=B, as_of=D, valid_days=7, today=D)
+    wp.publish_recommendations(recs(E3), tenant=B, as_of=D, valid_days=7)
     return {e: wp.recommendation_id(A, e, D) for e in (E1, E2)} | {
         E3: wp.recommendation_id(B, E3, D)
     }
@@ -59,7 +59,7 @@ def statuses(tenant: str) -> dict[str, str]:
 
 
 def test_approve_writes_the_price_history_and_is_final(published):
-    row = wp.decide(published[E1], "approve", by="Ana", tenant=A, note="ok", today=D)
+    row = wp.decide(published[E1], "approve", by="Ana", tenant=A, note="ok")
     assert (row["status"], row["decided_by"], row["note"]) == ("approved", "Ana", "ok")
     history = wp.read_price_history(tenant=A)
     assert history.select("old_price_cents", "new_price_cents", "approved_by").rows() == [
@@ -70,18 +70,20 @@ def test_approve_writes_the_price_history_and_is_final(published):
         (E1, 5500)
     ]
     with pytest.raises(ApprovalError, match="already approved"):
-        wp.decide(published[E1], "approve", by="Ana", tenant=A, today=D)
+        wp.decide(published[E1], "approve", by="Ana", tenant=A)
     with pytest.raises(ApprovalError, match="already approved"):
-        wp.decide(published[E1], "reject", by="Bo", tenant=A, today=D)
+        wp.decide(published[E1], "reject", by="Bo", tenant=A)
     assert wp.read_price_history(tenant=A).height == 1
 
 
 def test_rejected_and_expired_cannot_be_approved(published):
-    wp.decide(published[E2], "reject", by="Bo", tenant=A, today=D)
+    wp.decide(published[E2], "reject", by="Bo", tenant=A)
     with pytest.raises(ApprovalError, match="already rejected"):
-        wp.decide(published[E2], "approve", by="Ana", tenant=A, today=D)
+        wp.decide(published[E2], "approve", by="Ana", tenant=A)
+    # published on D as of D: valid until D + 7 days, long past by the database's current_date
+    wp.publish_recommendations(recs(E3), tenant=A, as_of=D, valid_days=7, today=D)
     with pytest.raises(ApprovalError, match="expired on 2026-11-07"):
-        wp.decide(published[E1], "approve", by="Ana", tenant=A, today=D + dt.timedelta(days=8))
+        wp.decide(wp.recommendation_id(A, E3, D), "approve", by="Ana", tenant=A)
     assert wp.read_price_history(tenant=A).is_empty()
 
 
@@ -97,7 +99,7 @@ def test_rejected_and_expired_cannot_be_approved(published):
 )
 def test_bad_decisions_are_refused(published, rec, decision, by, message):
     with pytest.raises(ApprovalError, match=message):
-        wp.decide(rec or published[E1], decision, by=by, tenant=A, today=D)
+        wp.decide(rec or published[E1], decision, by=by, tenant=A)
 
 
 def test_a_newer_run_supersedes_and_validity_and_start_expire(published):
@@ -113,18 +115,16 @@ def test_a_newer_run_supersedes_and_validity_and_start_expire(published):
         (later, E1, "pending", None),
     ]
     # past validity
-    far = D + dt.timedelta(days=30)
+    far = dt.date.today() + dt.timedelta(days=30)  # past the fixture's validity
     assert (
-        wp.publish_recommendations(recs(E1).clear(), tenant=A, as_of=far, valid_days=7, today=D)[
-            "expired"
-        ]
+        wp.publish_recommendations(recs(E1).clear(), tenant=A, as_of=far, valid_days=7)["expired"]
         == 1
     )
 
 
 def test_publishing_the_same_run_twice_changes_nothing(published):
     before = wp.read_recommendations(tenant=A)
-    again = wp.publish_recommendations(recs(E1, E2), tenant=A, as_of=D, valid_days=7, today=D)
+    again = wp.publish_recommendations(recs(E1, E2), tenant=A, as_of=D, valid_days=7)
     assert again == {"expired": 0, "published": 0, "newer_kept": 0}
     assert wp.read_recommendations(tenant=A).equals(before)
 
@@ -135,7 +135,7 @@ def test_concurrent_approvals_exactly_one_wins(published):
     def approve(name: str) -> None:
         barrier.wait()
         try:
-            wp.decide(published[E1], "approve", by=name, tenant=A, today=D)
+            wp.decide(published[E1], "approve", by=name, tenant=A)
             outcomes.append(("won", name))
         except ApprovalError as exc:
             outcomes.append(("lost", str(exc)))
@@ -155,7 +155,7 @@ def test_a_reader_of_one_tenant_can_neither_see_nor_decide_anothers(published):
     assert set(statuses(B)) == {published[E3]}
     assert published[E1] not in statuses(B)
     with pytest.raises(ApprovalError, match="no such recommendation"):
-        wp.decide(published[E1], "approve", by="Mallory", tenant=B, today=D)
+        wp.decide(published[E1], "approve", by="Mallory", tenant=B)
     assert statuses(A)[published[E1]] == "pending"
     assert wp.read_price_history(tenant=B).is_empty()
 
@@ -189,6 +189,6 @@ def test_a_backfill_leaves_a_newer_runs_pending_recommendations_alone(published)
     """The run of D is pending for E1 and E2; a backfill of the day before must neither
     supersede it nor collide with it (one pending recommendation per event)."""
     earlier = D - dt.timedelta(days=1)
-    counts = wp.publish_recommendations(recs(E1), tenant=A, as_of=earlier, valid_days=7, today=D)
+    counts = wp.publish_recommendations(recs(E1), tenant=A, as_of=earlier, valid_days=7)
     assert counts == {"expired": 0, "published": 0, "newer_kept": 1}
     assert set(statuses(A).values()) == {"pending"} and len(statuses(A)) == 2

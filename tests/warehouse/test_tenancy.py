@@ -160,7 +160,6 @@ def _pricing_tables(tenants) -> None:
             "approve",
             by="tester",
             tenant=tenant,
-            today=as_of,
         )
 
 

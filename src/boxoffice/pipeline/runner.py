@@ -1,10 +1,12 @@
 """``boxoffice run --as-of DATE``: build the Ploomber DAG for one date and leave its artifacts.
 
 A run checks its parameters before anything is written (a date that is not a date, a date after
-the newest data, an unknown tenant: a clear error, nothing changed), takes the pipeline's
-PostgreSQL advisory lock (never two runs at once), records itself in ``analytics.pipeline_runs``,
-builds the DAG (Ploomber skips tasks whose notebook, parameters and upstream are unchanged, so
-re-running a date is a no-op unless forced), then writes ``reports/<as_of>/``: executed
+the newest data, an unknown tenant: a clear error, nothing changed), takes the pipeline's run
+lock (never two runs at once; a row lock only the pipeline role can take), records itself in
+``analytics.pipeline_runs`` (a run found there still running, whose process died, becomes
+``abandoned``; a date whose last run did not finish is rebuilt whole), builds the DAG (Ploomber
+skips tasks whose notebook, parameters and upstream are unchanged, so re-running a date is a
+no-op unless forced), then writes ``reports/<as_of>/``: executed
 notebooks as ``.ipynb`` and ``.html``, ``index.html`` and ``manifest.json``.
 """
 
@@ -108,12 +110,15 @@ def run(
     params = check(as_of, tenant)
     directory = config.settings().reports_dir / params.as_of.isoformat()
     started = time.perf_counter()
-    with exclusive_lock():
-        run_id = runs.record_start(params.as_of, params.tenants, trigger)
+    with exclusive_lock() as lock_pid:
+        # a date whose last run died or failed part-way is rebuilt whole: Ploomber's own record
+        # of what is up to date may hold a task the dead run had not finished
+        rebuild = force or not runs.finished_ok(params.as_of)
+        run_id = runs.record_start(params.as_of, params.tenants, trigger, lock_pid)
         try:
             if force:  # a forced run recomputes everything, the sales facts included
                 warehouse.forget_sales_refresh(params.tenants)
-            report = _build(params, directory, force=force, progress=progress)
+            report = _build(params, directory, force=rebuild, progress=progress)
         except Exception as exc:
             message = _failure(exc, directory)
             runs.record_finish(run_id, "failed", error=message)
@@ -134,11 +139,12 @@ def run(
 
 
 @contextmanager
-def exclusive_lock() -> Iterator[None]:
-    """The pipeline's advisory lock; a second run fails at once with a clear error."""
+def exclusive_lock() -> Iterator[int]:
+    """The pipeline's run lock (yields its connection's server pid); a second run fails at
+    once with a clear error."""
     try:
-        with runs.advisory_lock():
-            yield
+        with runs.run_lock() as pid:
+            yield pid
     except runs.LockHeld as exc:
         raise RunInProgress(str(exc)) from None
 

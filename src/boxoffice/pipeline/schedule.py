@@ -9,8 +9,8 @@
 
 A date is *due* when a fire time in the catch-up window maps to it and ``analytics.pipeline_runs``
 has no succeeded (or up-to-date) run for it. Dates after the newest sales data wait. Runs never
-overlap: each takes the pipeline's PostgreSQL advisory lock, and a tick that finds it held
-leaves the date due for the next tick. Every run is recorded with trigger ``schedule``.
+overlap: each takes the pipeline's run lock (a row lock in PostgreSQL), and a tick that finds it
+held leaves the date due for the next tick. Every run is recorded with trigger ``schedule``.
 """
 
 from __future__ import annotations

@@ -13,14 +13,15 @@ from collections.abc import Sequence
 
 import polars as pl
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 
-from boxoffice.pricing.approvals import ApprovalError, check_decision
+from boxoffice.pricing.approvals import ApprovalError
 from boxoffice.warehouse import engine
 from boxoffice.warehouse.bulk import read_frame
 from boxoffice.warehouse.engine import Role
 from boxoffice.warehouse.schema import price_recommendations
 
+REFUSED = "BX001"  # the SQLSTATE analytics.decide raises a refusal with
 NAMESPACE = uuid.UUID("5b1a1c52-3f7e-4d53-9a43-0c1e6e0f2b7d")
 COLUMNS = [c.name for c in price_recommendations.columns]
 PUBLISHED = (
@@ -62,7 +63,6 @@ def publish_recommendations(
             "tenant_id": tenant,
             "recommendation_id": recommendation_id(tenant, row["event_id"], as_of),
             "as_of": as_of,
-            "status": "pending",
             "valid_until": start + dt.timedelta(days=valid_days),
         }
         for row in recommendations.iter_rows(named=True)
@@ -70,18 +70,14 @@ def publish_recommendations(
     events = [r["event_id"] for r in rows]
     with engine.connect("pipeline", tenant=tenant) as conn:
         expired = conn.execute(
-            sa.text(
-                "update analytics.price_recommendations set status = 'expired',"
-                " decided_by = 'system', decided_at = now(),"
-                " note = case when valid_until < :as_of then 'past its validity'"
-                "             when event_id = any(cast(:started as uuid[])) then 'event started'"
-                "             else 'superseded by the run of ' || cast(:as_of as text) end"
-                " where status = 'pending' and (valid_until < :as_of"
-                "   or event_id = any(cast(:started as uuid[]))"
-                "   or (as_of < :as_of and event_id = any(cast(:events as uuid[]))))"
-            ),
-            {"as_of": as_of, "events": events, "started": list(started)},
-        ).rowcount
+            sa.select(
+                sa.func.analytics.expire_recommendations(
+                    sa.cast(as_of, sa.Date),
+                    sa.cast(events, ARRAY(UUID)),
+                    sa.cast(list(started), ARRAY(UUID)),
+                )
+            )
+        ).scalar_one()
         newer = set(
             conn.execute(
                 sa.text(
@@ -111,76 +107,35 @@ def decide(
     by: str,
     tenant: str,
     note: str | None = None,
-    today: dt.date | None = None,
     role: Role = "reader",
 ) -> dict:
-    """Approve or reject a pending recommendation of ``tenant`` as ``role`` (RLS: another
-    tenant's is not found). Approving writes ``price_history`` in the same transaction.
-    Returns the decided row; :class:`ApprovalError` says why a decision is refused."""
-    today = today or dt.date.today()
+    """Approve or reject a pending recommendation of ``tenant`` as ``role``, through
+    ``analytics.decide`` (migration 0010): the database checks that it is the tenant's, pending
+    and valid on its ``current_date``, and writes the status and, on approval, the price history
+    in one transaction. Returns the decided row; :class:`ApprovalError` says why a decision is
+    refused."""
     try:
         rec_id = str(uuid.UUID(str(recommendation)))
     except ValueError:
         raise ApprovalError(f"not a recommendation id: {recommendation!r}") from None
-    with engine.connect(role, tenant=tenant) as conn:
-        current = conn.execute(
-            sa.text(
-                "select status, valid_until from analytics.price_recommendations"
-                " where recommendation_id = :id"
-            ),
-            {"id": rec_id},
-        ).one_or_none()
-        status = check_decision(
-            decision,
-            status=current.status if current else None,
-            valid_until=current.valid_until if current else None,
-            today=today,
-            by=by,
-        )
-        row = (
-            conn.execute(
-                sa.text(
-                    "update analytics.price_recommendations set status = :status,"
-                    " decided_by = :by, decided_at = now(), note = :note"
-                    " where recommendation_id = :id and status = 'pending'"
-                    " and valid_until >= :today"
-                    " returning recommendation_id::text, event_id::text, current_price_cents,"
-                    " recommended_price_cents, reason, status, decided_by, decided_at, note"
-                ),
-                {"status": status, "by": by.strip(), "note": note, "id": rec_id, "today": today},
+    try:
+        with engine.connect(role, tenant=tenant) as conn:
+            row = (
+                conn.execute(
+                    sa.text(
+                        "select recommendation_id::text, event_id::text, current_price_cents,"
+                        " recommended_price_cents, reason, status, decided_by, decided_at, note"
+                        " from analytics.decide(cast(:id as uuid), :decision, :by, :note)"
+                    ),
+                    {"id": rec_id, "decision": decision, "by": by, "note": note},
+                )
+                .mappings()
+                .one()
             )
-            .mappings()
-            .one_or_none()
-        )
-        if row is None:  # decided by someone else between our read and our update
-            now = conn.execute(
-                sa.text(
-                    "select status, decided_by from analytics.price_recommendations"
-                    " where recommendation_id = :id"
-                ),
-                {"id": rec_id},
-            ).one()
-            raise ApprovalError(f"the recommendation is already {now.status} by {now.decided_by}")
-        if status == "approved":
-            conn.execute(
-                sa.text(
-                    "insert into analytics.price_history (tenant_id, change_id, event_id,"
-                    " recommendation_id, old_price_cents, new_price_cents, reason, approved_by,"
-                    " approved_at) values (cast(:tenant as uuid), gen_random_uuid(),"
-                    " cast(:event as uuid), cast(:id as uuid), :old, :new, :reason, :by,"
-                    " :at)"
-                ),
-                {
-                    "tenant": str(engine.parse_tenant(tenant)),
-                    "event": row["event_id"],
-                    "id": rec_id,
-                    "old": row["current_price_cents"],
-                    "new": row["recommended_price_cents"],
-                    "reason": row["reason"] + (f" — {note}" if note else ""),
-                    "by": row["decided_by"],
-                    "at": row["decided_at"],
-                },
-            )
+    except sa.exc.DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == REFUSED:
+            raise ApprovalError(exc.orig.diag.message_primary) from None
+        raise
     return dict(row)
 
 

@@ -182,18 +182,18 @@ def latest_as_of(*, tenant: Tenant, role: Role = "reader") -> dt.date | None:
 
 
 def list_tenants() -> pl.DataFrame:
-    """Every tenant (id, name), read as the owner: the one cross-tenant read, to know whom to
-    run the pipeline for."""
-    return read_frame("select tenant_id, name from source.tenants order by name", role="owner")
+    """Every tenant (id, name): the one cross-tenant read, to know whom to run the pipeline
+    for, through ``analytics.run_tenants()`` (granted to the pipeline role, migration 0010)."""
+    return read_frame(
+        "select tenant_id, name from analytics.run_tenants() order by name, tenant_id",
+        role="pipeline",
+    )
 
 
 def newest_sale_date() -> dt.date | None:
-    """The newest local sale date over all tenants (owner), the latest ``as_of`` with data."""
+    """The newest local sale date over all tenants, the latest ``as_of`` with data."""
     frame = read_frame(
-        "select max((t.sold_at at time zone v.timezone)::date) as day from source.tickets t"
-        " join source.events e using (tenant_id, event_id)"
-        " join source.venues v using (tenant_id, venue_id)",
-        role="owner",
+        "select max(newest_sale_date) as day from analytics.run_tenants()", role="pipeline"
     )
     return frame["day"][0]
 

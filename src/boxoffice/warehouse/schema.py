@@ -701,7 +701,7 @@ price_recommendations = sa.Table(
     sa.Column("expected_revenue_current", sa.Float, nullable=False),
     sa.Column("expected_revenue_recommended", sa.Float, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
     sa.Column("valid_until", sa.Date, nullable=False),
     _ts("created_at"),
     sa.Column("decided_by", sa.Text),
@@ -723,7 +723,8 @@ price_recommendations = sa.Table(
     schema="analytics",
 )
 
-# every approved change: what the platform is to apply
+# every approved change, written by analytics.decide() only (migration 0010); what the platform
+# is to apply is analytics.approved_prices, derived from the approved recommendations
 price_history = sa.Table(
     "price_history",
     metadata,
@@ -750,6 +751,10 @@ price_history = sa.Table(
     info={"freshness": "approved_at"},
 )
 
+# running → succeeded | skipped | failed, or abandoned when its process died holding the lock;
+# a trigger refuses any change once a run is no longer running (migration 0010)
+RUN_STATUSES = ("running", "succeeded", "failed", "skipped", "abandoned")
+
 pipeline_runs = sa.Table(
     "pipeline_runs",
     metadata,
@@ -762,12 +767,21 @@ pipeline_runs = sa.Table(
     _ts("finished_at", nullable=True),
     sa.Column("error", sa.Text),
     sa.Column("report_path", sa.Text),
-    sa.CheckConstraint(
-        _in("status", ("running", "succeeded", "failed", "skipped")), name="status_known"
-    ),
+    sa.Column("backend_pid", sa.Integer),  # the lock connection's server process
+    sa.CheckConstraint(_in("status", RUN_STATUSES), name="status_known"),
     sa.Index(None, "as_of", "started_at"),
     schema="analytics",
     info={"freshness": "started_at"},
+)
+
+
+# one row, locked (select … for update) by the run in progress: only the pipeline role may
+run_lock = sa.Table(
+    "run_lock",
+    metadata,
+    sa.Column("singleton", sa.Boolean, primary_key=True, server_default=sa.true()),
+    sa.CheckConstraint("singleton", name="one_row"),
+    schema="analytics",
 )
 
 

@@ -4,7 +4,13 @@ rates on simulated seasonal series, venues' series built and forecast in paralle
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -174,3 +180,37 @@ def test_the_busiest_venue_sold_the_most_tickets():
     )  # fmt: skip
     assert vd.busiest_venue(demand) == "a"  # 7 against 6
     assert vd.busiest_venue(demand.clear()) is None
+
+
+def test_pool_workers_exit_when_their_parent_is_killed(tmp_path):
+    mark = f"BOXOFFICE_TEST_POOL={tmp_path.name}"
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from boxoffice.forecast.venue_demand import parallel_map;"
+            " parallel_map(time.sleep, [120, 120], workers=2)",
+        ],
+        env={**os.environ, "BOXOFFICE_TEST_POOL": tmp_path.name},
+    )
+
+    def marked() -> set[int]:
+        pids = set()
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and mark.encode() in (proc / "environ").read_bytes():
+                    pids.add(int(proc.name))
+            except OSError:
+                continue
+        return pids
+
+    deadline = time.monotonic() + 60
+    while len(marked() - {parent.pid}) < 2:  # both workers started and sleeping
+        assert time.monotonic() < deadline and parent.poll() is None
+        time.sleep(0.1)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10  # each worker looks at its parent twice a second
+    while (left := marked()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == set()

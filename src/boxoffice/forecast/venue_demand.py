@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
+import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -206,8 +208,25 @@ def parallel_map(fn: Callable, tasks: list, workers: int | None = None) -> list:
     if workers <= 1:
         return [fn(t) for t in tasks]
     # spawn, not fork: the parent's polars and BLAS thread pools do not survive a fork
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=get_context("spawn"),
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         return list(pool.map(fn, tasks, chunksize=max(1, len(tasks) // (4 * workers))))
+
+
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """Make a pool worker exit once ``parent`` is gone (it was killed: a worker waiting for
+    work would otherwise wait forever, since every worker holds the task queue open)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def forecast_venues(

@@ -175,9 +175,11 @@ def read_venues(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> p
 
 
 def latest_as_of(*, tenant: Tenant, role: Role = "reader") -> dt.date | None:
-    """The newest run date of the sales-aggregates task for ``tenant`` (its venue partition),
-    or None before any run."""
-    frame = read_frame("select max(as_of) as as_of from analytics.venues", role=role, tenant=tenant)
+    """The newest date whose run for ``tenant`` finished (``analytics.completed_runs``), or
+    None before any: a run still going, or one that died, leaves half its tables written."""
+    frame = read_frame(
+        "select max(as_of) as as_of from analytics.completed_runs", role=role, tenant=tenant
+    )
     return frame["as_of"][0]
 
 
@@ -296,9 +298,10 @@ def read_customer_models(
 def previous_customer_run(
     *, as_of: dt.date, tenant: Tenant, role: Role = "reader"
 ) -> dt.date | None:
-    """The newest RFM run before ``as_of`` (for segment movement), or None."""
+    """The newest completed run with RFM scores before ``as_of`` (for segment movement), or
+    None."""
     frame = read_frame(
-        "select max(as_of) as as_of from analytics.customer_rfm where as_of < $1",
+        f"{_COMPLETED_RFM} and r.as_of < $1",
         [as_of],
         role=role,
         tenant=tenant,
@@ -307,11 +310,15 @@ def previous_customer_run(
 
 
 def latest_customer_run(*, tenant: Tenant, role: Role = "reader") -> dt.date | None:
-    """The newest run date with RFM scores for ``tenant``, or None."""
-    frame = read_frame(
-        "select max(as_of) as as_of from analytics.customer_rfm", role=role, tenant=tenant
-    )
+    """The newest completed run date with RFM scores for ``tenant``, or None."""
+    frame = read_frame(_COMPLETED_RFM, role=role, tenant=tenant)
     return frame["as_of"][0]
+
+
+_COMPLETED_RFM = (
+    "select max(r.as_of) as as_of from analytics.completed_runs r"
+    " where exists (select from analytics.customer_rfm c where c.as_of = r.as_of)"
+)
 
 
 def read_segments_of(*, as_of: dt.date, tenant: Tenant, role: Role = "reader") -> pl.DataFrame:

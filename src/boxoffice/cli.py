@@ -333,6 +333,49 @@ def retention(days: int, dry_run: bool, as_json: bool) -> None:
         )
 
 
+# -------------------------------------------------------------------------------- forget
+@main.command()
+@click.option("--tenant", required=True, help="The customers' tenant (UUID).")
+@click.option("--customer", "customers", multiple=True, help="A customer id (UUID); repeatable.")
+@click.option(
+    "--file",
+    "id_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A text file of customer ids, one per line.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def forget(tenant: str, customers: tuple[str, ...], id_file: Path | None, as_json: bool) -> None:
+    """Erase customers everywhere (GDPR): source rows, analytics rows and raw events keyed by
+    them, dead letters and report files that name them; logged without PII."""
+    from boxoffice import privacy
+    from boxoffice.reports.artifacts import scrub
+    from boxoffice.warehouse import erasure
+
+    try:
+        ids = list(customers)
+        if id_file is not None:
+            try:
+                ids += [line for line in id_file.read_text().splitlines() if line.strip()]
+            except UnicodeDecodeError:
+                raise ValueError(f"{id_file}: not a text file of customer ids") from None
+        ids = erasure.parse_customers(ids)
+        tenant_id = erasure.known_tenant(tenant)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    keys = {c: privacy.customer_key(c) for c in ids}
+    found = scrub(config.settings().reports_dir, [*keys, *keys.values()])
+    files = {c: sorted({*found[c], *found[k]}) for c, k in keys.items()}
+    deleted = erasure.forget_customers(tenant_id, ids, files=files)
+    if as_json:
+        click.echo(json.dumps({"deleted": deleted, "files": files}, indent=2))
+        return
+    for customer, counts in deleted.items():
+        rows = ", ".join(f"{n:,} {table}" for table, n in counts.items() if n) or "no rows"
+        changed = f"; {len(files[customer])} report file(s) scrubbed" if files[customer] else ""
+        click.echo(f"forgot {customer}: {rows}{changed}")
+
+
 # ----------------------------------------------------------------------------------- run
 @main.command()
 @click.option("--as-of", "as_of", required=True, help="Run date (YYYY-MM-DD), local to each venue.")

@@ -1,11 +1,15 @@
 """A run's artifacts in ``reports/<as_of>/``: each executed notebook as HTML (inputs hidden,
-charts interactive), an ``index.html`` linking them, and ``manifest.json``."""
+charts interactive), an ``index.html`` linking them, and ``manifest.json``; and
+:func:`scrub`, which erases a customer from them."""
 
 from __future__ import annotations
 
 import html
+import io
 import json
 import os
+import re
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -72,3 +76,50 @@ def _write_atomically(target: Path, text: str) -> None:
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
+
+
+ERASED = "[erased]"
+
+
+def scrub(root: Path, needles: list[str]) -> dict[str, list[str]]:
+    """Remove every occurrence of each of ``needles`` (customer ids and keys, lower case) from
+    the files under ``root``: text files get ``[erased]`` in its place (rewritten atomically);
+    any other file that holds one — a workbook or PDF, whose text cannot be edited in place — is
+    deleted. Returns, per needle, the files changed (relative to ``root``)."""
+    found: dict[str, list[str]] = {n: [] for n in needles}
+    if not root.is_dir():
+        return found
+    encoded = {n: n.encode() for n in needles}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        text = _searchable(path, data)
+        hits = [n for n in needles if encoded[n] in text]
+        if not hits:
+            continue
+        for n in hits:
+            found[n].append(str(path.relative_to(root)))
+        try:
+            content = data.decode("utf-8") if path.suffix in TEXT_SUFFIXES else None
+        except UnicodeDecodeError:
+            content = None
+        if content is None:
+            path.unlink()
+            continue
+        for n in hits:
+            content = re.sub(re.escape(n), ERASED, content, flags=re.IGNORECASE)
+        _write_atomically(path, content)
+    return found
+
+
+TEXT_SUFFIXES = {".html", ".ipynb", ".json", ".csv", ".txt", ".md", ".ndjson", ".metadata"}
+
+
+def _searchable(path: Path, data: bytes) -> bytes:
+    """The bytes to search, lower case: a zip container's (``.xlsx``) members are unpacked."""
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                data = b"".join(archive.read(name) for name in archive.namelist())
+        except zipfile.BadZipFile:
+            pass
+    return data.lower()

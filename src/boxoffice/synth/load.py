@@ -11,22 +11,18 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
 
-from boxoffice import __version__
+from boxoffice import __version__, privacy
 from boxoffice.synth.params import WorldSpec
-from boxoffice.synth.world import generate_tenant
-from boxoffice.warehouse import bulk, engine, migrate, schema
+from boxoffice.synth.world import TenantWorld, generate_tenant
+from boxoffice.warehouse import bulk, engine, erasure, migrate, schema
 
-SOURCE_TABLES = [
-    t
-    for t in schema.metadata.sorted_tables
-    if t.schema == "source" and t is not schema.ticket_changes
-]
+SOURCE_TABLES = [t for t in schema.metadata.sorted_tables if t in schema.PLATFORM_TABLES]
 Progress = Callable[[str], None]
 
 
@@ -70,9 +66,11 @@ def build_world(
             # the triggers were off: move the change mark, so the next run sees a new world
             "select nextval(pg_get_serial_sequence('source.ticket_changes', 'change_id'))",
         ]
+        forgotten = _forgotten(conn)
         for index in range(spec.sizes.tenants):
             t0 = time.perf_counter()
             world = generate_tenant(spec, index)
+            world = _without(world, forgotten.get(_dashed(world.tenant_id), set()))
             t1 = time.perf_counter()
             engine.set_tenant(
                 conn, world.tenant_id
@@ -164,6 +162,41 @@ def _drop_foreign_keys_and_secondary_indexes(conn) -> list[str]:
         conn.execute(sa.text(drop))
     indexes_first = sorted((create for _, create in rows), key=lambda ddl: "foreign key" in ddl)
     return indexes_first
+
+
+def _forgotten(conn: sa.Connection) -> dict[str, set[str]]:
+    """Each tenant's erased customers (``source.erasures``: key hashes), read as the owner."""
+    rows = conn.execute(sa.text("select tenant_id::text, key_sha256 from source.erasures"))
+    forgotten: dict[str, set[str]] = {}
+    for tenant, key_hash in rows:
+        forgotten.setdefault(tenant, set()).add(key_hash)
+    return forgotten
+
+
+def _without(world: TenantWorld, erased: set[str]) -> TenantWorld:
+    """``world`` without the customers forgotten with ``boxoffice forget`` (and their orders,
+    tickets, touches and latent truth): a new world does not bring them back."""
+    if not erased:
+        return world
+    gone = [
+        c
+        for c in world.tables["customers"]["customer_id"].to_list()
+        if erasure.key_hash(privacy.customer_key(_dashed(c))) in erased
+    ]
+    if not gone:
+        return world
+    t = world.tables
+    orders = t["orders"].filter(pl.col("customer_id").is_in(gone))["order_id"]
+    tables = {
+        **t,
+        "customers": t["customers"].filter(~pl.col("customer_id").is_in(gone)),
+        "orders": t["orders"].filter(~pl.col("order_id").is_in(orders.implode())),
+        "tickets": t["tickets"].filter(~pl.col("order_id").is_in(orders.implode())),
+        "campaign_touches": t["campaign_touches"].filter(~pl.col("customer_id").is_in(gone)),
+    }
+    truth = world.truth.filter(~pl.col("customer_id").is_in(gone))
+    stats = {**world.stats, **{k: tables[k].height for k in ("customers", "orders", "tickets")}}
+    return replace(world, tables=tables, truth=truth, stats=stats)
 
 
 def _dashed(hex32: str) -> str:

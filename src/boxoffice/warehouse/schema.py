@@ -200,6 +200,21 @@ campaign_touches = sa.Table(
     info={"freshness": "touched_at"},
 )
 
+# one row per customer forgotten (`boxoffice forget`): no PII, the SHA-256 of the customer's key;
+# what was removed (rows per table, report files), and the dumps made before that still hold it
+erasures = sa.Table(
+    "erasures",
+    metadata,
+    _tenant(),
+    sa.Column("key_sha256", sa.Text, nullable=False),
+    _ts("erased_at"),
+    sa.Column("rows", JSONB, nullable=False),
+    sa.Column("files", JSONB, nullable=False),
+    sa.Column("dumps_holding", JSONB, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "key_sha256"),  # no foreign key: it outlives reloads
+    schema="source",
+)
+
 # ---------------------------------------------------------------------------------------- raw
 ingest_batches = sa.Table(
     "ingest_batches",
@@ -783,6 +798,10 @@ run_lock = sa.Table(
     sa.CheckConstraint("singleton", name="one_row"),
     schema="analytics",
 )
+
+
+# what the ticketing platform owns, in load order (the rest of `source` is boxoffice's own)
+PLATFORM_TABLES = (tenants, venues, events, customers, orders, tickets, campaign_touches)
 
 
 def tenant_tables() -> list[sa.Table]:

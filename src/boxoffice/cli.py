@@ -7,6 +7,7 @@ operation, 2 for bad usage (click's convention).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -308,29 +309,56 @@ def _print_batch(r) -> None:
     "--older-than",
     "days",
     type=click.IntRange(min=1),
-    required=True,
-    help="Keep raw events of the last DAYS days (whole months older than that are dropped).",
+    default=None,
+    help="Keep raw events of the last DAYS days (whole months older than that are dropped)"
+    " [default: the policy's raw_events_days].",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Retention policy [default: retention.yaml of the project; built-in defaults if absent].",
 )
 @click.option("--dry-run", is_flag=True, help="Say what would be dropped; change nothing.")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
-def retention(days: int, dry_run: bool, as_json: bool) -> None:
-    """Drop raw events past the retention window, a monthly partition at a time."""
-    from boxoffice.ingest.retention import apply_retention
+def retention(days: int | None, config_path: Path | None, dry_run: bool, as_json: bool) -> None:
+    """Apply the retention policy: raw event months and dead letters past their window, old
+    runs' analytics partitions and report folders (daily, then month-ends)."""
+    from boxoffice.pipeline import retention as policy_
+    from boxoffice.pipeline.runner import project_dir
 
-    result = apply_retention(days, dry_run=dry_run)
+    try:
+        policy = policy_.Policy.load(config_path or project_dir() / "retention.yaml")
+        if days is not None:
+            policy = dataclasses.replace(policy, raw_events_days=days)
+        result = policy_.apply(policy, dry_run=dry_run)
+    except ValueError as exc:
+        _fail(str(exc), 2)
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2))
+        click.echo(json.dumps(result, indent=2))
         return
-    verb = "would drop" if dry_run else "dropped"
-    for name, rows in result.dropped:
-        click.echo(f"{verb} raw.{name} ({rows:,} events)")
-    if not result.dropped:
-        click.echo(f"nothing to drop: no month of raw events ends before {result.cutoff:%Y-%m-%d}")
-    if result.dead_letters_deleted:
-        click.echo(
-            f"{verb} {result.dead_letters_deleted:,} dead letters received before the cutoff"
-        )
+    _say_retention(result)
+
+
+def _say_retention(result: dict, say=click.echo) -> None:
+    verb = "would drop" if result["dry_run"] else "dropped"
+    raw = result["raw"]
+    for part in raw["dropped"]:
+        say(f"{verb} raw.{part['partition']} ({part['rows']:,} events)")
+    if raw["dead_letters_deleted"]:
+        say(f"{verb} {raw['dead_letters_deleted']:,} dead letters received before the cutoff")
+    if result["run_dates"]:
+        rows = sum(result["partition_rows"].values())
+        say(f"{verb} the partitions of {len(result['run_dates'])} run date(s) ({rows:,} rows)")
+    for folder in result["report_folders"]:
+        say(f"{verb} {folder}")
+    if (
+        not (raw["dropped"] or raw["dead_letters_deleted"] or result["run_dates"])
+        and not result["report_folders"]
+    ):
+        say(f"nothing to drop (raw events cutoff {raw['cutoff'][:10]})")
 
 
 # -------------------------------------------------------------------------------- forget
@@ -407,22 +435,27 @@ def run(as_of: str, tenant: str | None, force: bool) -> None:
 @handle_errors
 def schedule(config_path: Path | None, once: bool) -> None:
     """Run the pipeline for each due date of a cron schedule, one run at a time."""
+    from boxoffice.pipeline import retention as policy_
     from boxoffice.pipeline import schedule as sched
     from boxoffice.pipeline.runner import project_dir
 
     try:
         plan = sched.Schedule.load(config_path or project_dir() / "schedule.yaml")
-    except sched.ScheduleError as exc:
+        policy = policy_.Policy.load(project_dir() / "retention.yaml")
+    except (sched.ScheduleError, policy_.PolicyError) as exc:
         _fail(str(exc), 2)
 
     def say(message: str) -> None:
         click.echo(f"{dt.datetime.now().isoformat(timespec='seconds')} {message}", err=True)
 
+    def retain() -> None:  # after each run
+        _say_retention(policy_.apply(policy), say=lambda line: say(f"retention: {line}"))
+
     if once:
-        sched.tick(plan, dt.datetime.now(dt.UTC), say)
+        sched.tick(plan, dt.datetime.now(dt.UTC), say, after_run=retain)
     else:
         say(f"schedule {plan.cron!r} ({plan.timezone}); Ctrl-C stops")
-        sched.serve(plan, say)
+        sched.serve(plan, say, after_run=retain)
 
 
 # ------------------------------------------------------------------------------- pricing

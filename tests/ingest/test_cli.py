@@ -81,7 +81,7 @@ def test_retention_command(db):
     _cli("ingest", "-", input=ndjson(event(time="2020-01-05T00:00:00Z")))
     dry = _cli("retention", "--older-than", "30", "--dry-run")
     assert dry.output.splitlines()[0] == "would drop raw.events_2020_01 (1 events)"
-    done = json.loads(_cli("retention", "--older-than", "30", "--json").output)
+    done = json.loads(_cli("retention", "--older-than", "30", "--json").output)["raw"]
     assert done["dropped"] == [{"partition": "events_2020_01", "rows": 1}]
     assert done["events_before"].startswith("2020-02-01T00:00:00")
     assert CliRunner().invoke(main, ["retention", "--older-than", "0"]).exit_code == 2

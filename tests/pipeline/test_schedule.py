@@ -93,9 +93,10 @@ def runs(as_of: dt.date) -> list[tuple[str, str]]:
 def test_a_tick_runs_due_dates_once_and_waits_for_future_data(env):
     # fires 10-30 and 11-01 at 06:00 → as_of 10-29 (to run), 10-31 (already built) …
     plan = Schedule(cron="0 6 * * *", timezone="UTC", lag_days=1, catch_up_days=3)
-    messages = []
-    ran = tick(plan, at("2026-11-01 07:00"), messages.append)
+    messages, retained = [], []
+    ran = tick(plan, at("2026-11-01 07:00"), messages.append, lambda: retained.append(1))
     assert ran == [dt.date(2026, 10, 29), dt.date(2026, 10, 30)]
+    assert len(retained) == 2  # the retention policy after each run
     assert runs(dt.date(2026, 10, 29)) == [("schedule", "succeeded")]
     assert tick(plan, at("2026-11-01 07:00"), messages.append) == []  # nothing due twice
     # … and a date after the newest sales waits

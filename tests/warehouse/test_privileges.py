@@ -38,6 +38,7 @@ NOT_PIPELINE_WRITABLE = {
 }
 EXECUTABLE = {
     (PIPELINE, "raw.ensure_event_partitions"),
+    (PIPELINE, "raw.drop_event_months"),
     (PIPELINE, "analytics.expire_recommendations"),
     (PIPELINE, "analytics.run_tenants"),
     (READER, "analytics.decide"),

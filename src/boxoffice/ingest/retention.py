@@ -16,18 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from psycopg import sql
 
 from boxoffice.warehouse import engine
-
-PARTITIONS_SQL = """
-    select c.relname,
-           (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]
-           ::timestamptz as upper_bound
-    from pg_inherits i join pg_class c on c.oid = i.inhrelid
-    where i.inhparent = 'raw.events'::regclass
-    order by upper_bound
-"""
 
 
 @dataclass(frozen=True)
@@ -50,39 +40,29 @@ class RetentionResult:
 def apply_retention(
     older_than_days: int, *, now: dt.datetime | None = None, dry_run: bool = False
 ) -> RetentionResult:
-    """Drop the months of ``raw.events`` entirely older than ``older_than_days`` days, in one
-    transaction as the owner (partitions are DDL). ``dry_run`` reports without changing."""
+    """Drop the months of ``raw.events`` entirely older than ``older_than_days`` days, and the
+    dead letters received before then, in one transaction as the pipeline role (the drops go
+    through ``raw.drop_event_months``, which grants exactly them). ``dry_run`` reports without
+    changing anything."""
     if older_than_days < 1:
         raise ValueError(f"--older-than must be at least 1 day, got {older_than_days}")
-    cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=older_than_days)
-    with engine.connect("owner") as conn:
-        partitions = conn.execute(sa.text(PARTITIONS_SQL)).all()
-        expired = [(name, upper) for name, upper in partitions if upper <= cutoff]
-        dropped = []
-        with conn.connection.driver_connection.cursor() as cur:  # identifiers: psycopg quotes
-            for name, _ in expired:
-                table = sql.Identifier("raw", name)
-                cur.execute(sql.SQL("select count(*) from {}").format(table))
-                dropped.append((name, cur.fetchone()[0]))
-                if not dry_run:
-                    cur.execute(sql.SQL("drop table {}").format(table))
+    try:
+        cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=older_than_days)
+    except OverflowError:
+        raise ValueError(f"--older-than {older_than_days} reaches before the year 1") from None
+    with engine.connect("pipeline") as conn:
+        before = conn.execute(sa.text("select events_before from raw.retention")).scalar()
+        expired = conn.execute(
+            sa.text("select * from raw.drop_event_months(:cutoff, :dry)"),
+            {"cutoff": cutoff, "dry": dry_run},
+        ).all()
         old = {"cutoff": cutoff}
         dead = conn.execute(
             sa.text("select count(*) from raw.dead_letter where received_at < :cutoff"), old
         ).scalar()
         if not dry_run:
             conn.execute(sa.text("delete from raw.dead_letter where received_at < :cutoff"), old)
-        before = conn.execute(sa.text("select events_before from raw.retention")).scalar()
-        if expired:
-            newest = max(upper for _, upper in expired)
-            before = max(before, newest) if before else newest
-            if not dry_run:
-                conn.execute(
-                    sa.text(
-                        "insert into raw.retention (events_before, updated_at)"
-                        " values (:b, now()) on conflict (singleton) do update"
-                        " set events_before = excluded.events_before, updated_at = now()"
-                    ),
-                    {"b": before},
-                )
-    return RetentionResult(cutoff, dropped, dead, before)
+    if expired:
+        newest = max(upper for _, upper, _ in expired)
+        before = max(before, newest) if before else newest
+    return RetentionResult(cutoff, [(name, rows) for name, _, rows in expired], dead, before)

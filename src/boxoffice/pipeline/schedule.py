@@ -96,9 +96,13 @@ class Schedule:
 
 
 def tick(
-    schedule: Schedule, now: dt.datetime, say: Callable[[str], None] = log.info
+    schedule: Schedule,
+    now: dt.datetime,
+    say: Callable[[str], None] = log.info,
+    after_run: Callable[[], None] | None = None,
 ) -> list[dt.date]:
-    """Run every due date once, oldest first; return the dates that ran to completion."""
+    """Run every due date once, oldest first, calling ``after_run`` (the retention policy) after
+    each that completes; return the dates that ran to completion."""
     newest = warehouse.newest_sale_date()
     finished = []
     for as_of in schedule.due_dates(now, runs.completed_dates()):
@@ -115,14 +119,20 @@ def tick(
             continue
         say(f"{as_of}: {'built ' + ', '.join(outcome.ran) if outcome.ran else 'up to date'}")
         finished.append(as_of)
+        if after_run is not None:
+            after_run()
     return finished
 
 
-def serve(schedule: Schedule, say: Callable[[str], None] = log.info) -> None:
+def serve(
+    schedule: Schedule,
+    say: Callable[[str], None] = log.info,
+    after_run: Callable[[], None] | None = None,
+) -> None:
     """Tick now, then at every fire time, forever (stop with Ctrl-C or SIGTERM)."""
     while True:
         now = dt.datetime.now(dt.UTC)
-        tick(schedule, now, say)
+        tick(schedule, now, say, after_run)
         wake = schedule.next_fire(now)
         say(f"next run at {wake.isoformat()}")
         time.sleep(max((wake - dt.datetime.now(dt.UTC)).total_seconds(), 0) + 1)

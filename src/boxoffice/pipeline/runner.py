@@ -6,8 +6,8 @@ lock (never two runs at once; a row lock only the pipeline role can take), recor
 ``analytics.pipeline_runs`` (a run found there still running, whose process died, becomes
 ``abandoned``; a date whose last run did not finish is rebuilt whole), builds the DAG (Ploomber
 skips tasks whose notebook, parameters and upstream are unchanged, so re-running a date is a
-no-op unless forced), then writes ``reports/<as_of>/``: executed
-notebooks as ``.ipynb`` and ``.html``, ``index.html`` and ``manifest.json``.
+no-op unless forced), then writes ``reports/<as_of>/``: executed notebooks as ``.ipynb`` and
+``.html``, ``index.html`` and ``manifest.json``.
 """
 
 from __future__ import annotations

@@ -39,6 +39,8 @@ def handle_errors(func):
 
         try:
             return func(*args, **kwargs)
+        except config.ConfigError as exc:
+            _fail(str(exc), 2)
         except (WarehouseError, NotMigratedError, PipelineError) as exc:
             _fail(str(exc))
         except sa.exc.DBAPIError as exc:
@@ -74,6 +76,7 @@ def db_upgrade(revision: str) -> None:
     engine.create_embedded_if_missing()
 
     with engine.connect("owner") as conn:
+        engine.without_statement_timeout(conn)
         before = migrate.current(conn)
         migrate.upgrade(conn, revision)
         after = migrate.current(conn)
@@ -88,6 +91,7 @@ def db_downgrade(revision: str) -> None:
     from boxoffice.warehouse import engine, migrate
 
     with engine.connect("owner") as conn:
+        engine.without_statement_timeout(conn)
         migrate.downgrade(conn, revision)
         click.echo(f"database at {migrate.current(conn) or 'base'}")
 
@@ -103,6 +107,7 @@ def db_url(role: str) -> None:
 
 
 @db.command("stop")
+@handle_errors
 def db_stop() -> None:
     """Stop the embedded server (it starts again on demand)."""
     from boxoffice.warehouse import embedded
@@ -134,8 +139,11 @@ def tenants(first: bool) -> None:
 # -------------------------------------------------------------------------------- doctor
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output for probes.")
+@handle_errors
 def doctor(as_json: bool) -> None:
-    """Check the warehouse: reachable, migrated, secured, and how much data how fresh."""
+    """Check the warehouse: reachable, migrated, secured, and how much data how fresh.
+
+    The report goes to standard output, each problem found to standard error."""
     from boxoffice.doctor import diagnose
 
     report = diagnose()
@@ -161,7 +169,7 @@ def _print_report(report) -> None:
     for note in report.notes:
         click.echo(f"note {note}")
     for problem in report.problems:
-        click.echo(f"{bad} {problem}")
+        click.echo(f"{bad} {problem}", err=True)
     click.echo("healthy" if report.healthy else "unhealthy")
 
 

@@ -25,6 +25,12 @@ def _fail(message: str, code: int = 1):
     sys.exit(code)
 
 
+def _revision(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip():
+        raise click.BadParameter("empty revision", ctx, param)
+    return value
+
+
 def handle_errors(func):
     """Turn the errors a user can act on into one line and exit 1, never a traceback."""
 
@@ -32,6 +38,7 @@ def handle_errors(func):
     def wrapper(*args, **kwargs):
         import psycopg
         import sqlalchemy as sa
+        from alembic.util import CommandError
 
         from boxoffice.pipeline.runner import PipelineError
         from boxoffice.synth import NotMigratedError
@@ -43,6 +50,8 @@ def handle_errors(func):
             _fail(str(exc), 2)
         except (WarehouseError, NotMigratedError, PipelineError) as exc:
             _fail(str(exc))
+        except CommandError as exc:  # alembic: an unknown revision
+            _fail(f"migrations: {exc}", 2)
         except sa.exc.DBAPIError as exc:
             _fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
         except psycopg.Error as exc:  # raised by COPY, which runs on the driver connection
@@ -51,7 +60,19 @@ def handle_errors(func):
     return wrapper
 
 
-@click.group()
+class _OneLineUsageErrors(click.Group):
+    """Usage errors (a bad option value, a missing argument) as one line, like every other
+    error, instead of click's usage block."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+            _fail(exc.format_message() + where, exc.exit_code)
+
+
+@click.group(cls=_OneLineUsageErrors)
 @click.version_option(package_name="boxoffice")
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
 def main(verbose: bool) -> None:
@@ -67,7 +88,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="head", show_default=True, callback=_revision)
 @handle_errors
 def db_upgrade(revision: str) -> None:
     """Create or migrate the schemas, roles and row-level security."""
@@ -84,7 +105,7 @@ def db_upgrade(revision: str) -> None:
 
 
 @db.command("downgrade")
-@click.argument("revision")
+@click.argument("revision", callback=_revision)
 @handle_errors
 def db_downgrade(revision: str) -> None:
     """Migrate down to REVISION ('base' removes every boxoffice schema and its data)."""
@@ -315,9 +336,10 @@ def _print_batch(r) -> None:
 @click.option(
     "--older-than",
     "days",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 36_500),
     required=True,
-    help="Keep raw events of the last DAYS days (whole months older than that are dropped).",
+    help="Keep raw events of the last DAYS days, 1 to 36500 (whole months older than that are "
+    "dropped).",
 )
 @click.option("--dry-run", is_flag=True, help="Say what would be dropped; change nothing.")
 @click.option("--json", "as_json", is_flag=True)
@@ -351,6 +373,8 @@ def run(as_of: str, tenant: str | None, force: bool) -> None:
     """Build the pipeline for one date and write reports/<DATE>/."""
     from boxoffice.pipeline import runner
 
+    if tenant is not None and not tenant.strip():
+        _fail("--tenant is empty: give tenant UUIDs, or leave it out for every tenant", 2)
     outcome = runner.run(as_of, tenant=tenant, force=force)
     if outcome.ran:
         click.echo(f"built {', '.join(outcome.ran)} for {outcome.as_of} in {outcome.seconds:.1f} s")
@@ -372,13 +396,18 @@ def run(as_of: str, tenant: str | None, force: bool) -> None:
 @handle_errors
 def schedule(config_path: Path | None, once: bool) -> None:
     """Run the pipeline for each due date of a cron schedule, one run at a time."""
+    import yaml
+
     from boxoffice.pipeline import schedule as sched
     from boxoffice.pipeline.runner import project_dir
 
+    path = config_path or project_dir() / "schedule.yaml"
     try:
-        plan = sched.Schedule.load(config_path or project_dir() / "schedule.yaml")
+        plan = sched.Schedule.load(path)
     except sched.ScheduleError as exc:
         _fail(str(exc), 2)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        _fail(f"{path}: not a YAML schedule ({str(exc).splitlines()[0]})", 2)
 
     def say(message: str) -> None:
         click.echo(f"{dt.datetime.now().isoformat(timespec='seconds')} {message}", err=True)
@@ -494,6 +523,8 @@ def pricing_export(tenant: str | None, out: Path | None) -> None:
     """Each event's newest approved price as CSV, for the platform to apply."""
     from boxoffice.warehouse import pricing as wp
 
+    if out is not None and not out.parent.is_dir():
+        _fail(f"--out: no directory {out.parent}", 2)
     frame = wp.read_approved_prices(tenant=_pricing_tenant(tenant))
     if out is None:
         click.echo(frame.write_csv(), nl=False)

@@ -75,9 +75,22 @@ class _OneLineUsageErrors(click.Group):
 @click.group(cls=_OneLineUsageErrors)
 @click.version_option(package_name="boxoffice")
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
-def main(verbose: bool) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="Log records as text or one JSON object per line [default: BOXOFFICE_LOG_FORMAT, "
+    "else text].",
+)
+def main(verbose: bool, log_format: str | None) -> None:
     """boxoffice: analytics workbench for live-event ticketing."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    from boxoffice import logs
+
+    try:
+        log_format = log_format or config.log_format()
+    except config.ConfigError as exc:
+        _fail(str(exc), 2)
+    logs.configure(log_format, logging.INFO if verbose else logging.WARNING)
     os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
 
 

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Literal
 from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from boxoffice import config
+from boxoffice import config, logs
 from boxoffice.warehouse import embedded
 
 Role = Literal["owner", "pipeline", "reader"]
@@ -193,7 +193,7 @@ def connect(role: Role = "owner", tenant: str | uuid.UUID | None = None) -> Iter
             f"cannot connect to {eng.url!r} as {role}: {_first_line(exc)}"
         ) from exc
     try:
-        with conn, conn.begin():
+        with conn, conn.begin(), logs.bind(tenant=tenant) if tenant is not None else nullcontext():
             if tenant is not None:
                 set_tenant(conn, tenant)
             yield conn

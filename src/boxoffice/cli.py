@@ -140,6 +140,31 @@ def db_url(role: str) -> None:
     click.echo(engine.libpq_url(engine.database_url(role)))
 
 
+@db.command("dump")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@handle_errors
+def db_dump(file: Path) -> None:
+    """Dump the database to FILE (pg_dump custom format; a new file)."""
+    from boxoffice.warehouse import dump
+
+    dump.dump(file)
+    click.echo(f"dumped to {file} ({file.stat().st_size:,} bytes)")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the objects of a non-empty database.")
+@handle_errors
+def db_restore(file: Path, force: bool) -> None:
+    """Restore a dump into an empty database (one transaction); creates the boxoffice roles
+    if the server lacks them, and the embedded database if there is none yet."""
+    from boxoffice.warehouse import dump, engine
+
+    engine.create_embedded_if_missing()
+    dump.restore(file, force=force)
+    click.echo(f"restored {file}")
+
+
 @db.command("stop")
 @handle_errors
 def db_stop() -> None:

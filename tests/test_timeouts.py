@@ -60,12 +60,15 @@ COMMANDS = [
     ["doctor"],
     ["db", "upgrade"],
     ["ingest", "events.ndjson"],
+    ["db", "dump", "new.dump"],
+    ["db", "restore", "old.dump"],
 ]
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=[" ".join(a[:2]) for a in COMMANDS])
 def test_a_silent_database_is_one_line_naming_the_timeout(args, silent_port, tmp_path):
     (tmp_path / "events.ndjson").write_text("{}\n")
+    (tmp_path / "old.dump").write_bytes(b"PGDMP" + bytes(100))
     project = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     done = boxoffice(
         *args,
@@ -82,6 +85,7 @@ def test_a_silent_database_is_one_line_naming_the_timeout(args, silent_port, tmp
     assert done.returncode == 1, done.stderr
     assert len(lines) == 1, done.stderr
     assert "timeout" in lines[0] and "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.ndjson", "old.dump"]
 
 
 def test_reader_statements_past_the_statement_timeout_are_cancelled(migrated_db, monkeypatch):

@@ -1,21 +1,19 @@
 """Settings from environment variables, in one place.
 
-| variable                  | meaning                                                     |
-|---------------------------|-------------------------------------------------------------|
-| BOXOFFICE_DATABASE_URL    | owner/admin URL; unset → embedded PostgreSQL in the home    |
-| BOXOFFICE_PIPELINE_URL    | URL for the ``boxoffice_pipeline`` role (default: derived)  |
-| BOXOFFICE_READER_URL      | URL for the ``boxoffice_reader`` role (default: derived)    |
-| BOXOFFICE_HOME            | local state (default ``.boxoffice`` of the project root)    |
-| BOXOFFICE_PII_KEY         | secret of customer_key (default: generated into the home)   |
-| BOXOFFICE_TENANT          | tenant of a dashboard server                                |
-| BOXOFFICE_REPORTS_DIR     | where run artifacts go (default ``reports``)                |
-| BOXOFFICE_LANDING_DIR     | where event files arrive (default ``landing``)              |
-| BOXOFFICE_CONNECT_TIMEOUT | seconds to connect, start-up included (default 5)           |
-| BOXOFFICE_STATEMENT_TIMEOUT | seconds per statement of the owner and reader roles: CLI  |
-|                           | commands, dashboards, BI tools (default 60; 0: no limit)    |
-| BOXOFFICE_PIPELINE_STATEMENT_TIMEOUT | seconds per statement of the pipeline role (runs,|
-|                           | ingestion; default 0: no limit)                             |
-| BOXOFFICE_LOG_FORMAT      | ``text`` (default) or ``json``: one JSON object per record  |
+| variable                             | meaning                                                 |
+|--------------------------------------|---------------------------------------------------------|
+| BOXOFFICE_DATABASE_URL               | owner URL; unset → embedded PostgreSQL in the home      |
+| BOXOFFICE_PIPELINE_URL               | URL of ``boxoffice_pipeline`` (default: derived)        |
+| BOXOFFICE_READER_URL                 | URL of ``boxoffice_reader`` (default: derived)          |
+| BOXOFFICE_HOME                       | local state (default ``.boxoffice`` of the project)     |
+| BOXOFFICE_PII_KEY                    | secret of customer_key (default: generated)             |
+| BOXOFFICE_TENANT                     | tenant of a dashboard server                            |
+| BOXOFFICE_REPORTS_DIR                | where run artifacts go (default ``reports``)            |
+| BOXOFFICE_LANDING_DIR                | where event files arrive (default ``landing``)          |
+| BOXOFFICE_CONNECT_TIMEOUT            | seconds to connect, start-up included (default 5)       |
+| BOXOFFICE_STATEMENT_TIMEOUT          | per statement, owner and reader (default 60 s; 0: none) |
+| BOXOFFICE_PIPELINE_STATEMENT_TIMEOUT | the same for the pipeline role (default 0: none)        |
+| BOXOFFICE_LOG_FORMAT                 | ``text`` (default) or ``json`` (one object per record)  |
 """
 
 from __future__ import annotations

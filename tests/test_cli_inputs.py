@@ -51,6 +51,13 @@ def inputs(world, tmp_path, monkeypatch):
 
 
 CASES = {
+    # the command line itself
+    "unknown log format": (
+        ["--log-format", "xml", "tenants"],
+        2,
+        "Invalid value for '--log-format'",
+    ),
+    "unknown command": (["rnu"], 2, "No such command 'rnu'"),
     # run
     "run: empty date": (["run", "--as-of", ""], 1, "as_of must be a date like 2026-10-31, got ''"),
     "run: no date": (["run"], 2, "Missing option '--as-of'"),

@@ -64,12 +64,22 @@ class _OneLineUsageErrors(click.Group):
     """Usage errors (a bad option value, a missing argument) as one line, like every other
     error, instead of click's usage block."""
 
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:  # the group's own options
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            _usage_error(exc)
+
     def invoke(self, ctx: click.Context):
-        try:
+        try:  # a command's options and arguments
             return super().invoke(ctx)
         except click.UsageError as exc:
-            where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-            _fail(exc.format_message() + where, exc.exit_code)
+            _usage_error(exc)
+
+
+def _usage_error(exc: click.UsageError):
+    where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+    _fail(exc.format_message() + where, exc.exit_code)
 
 
 @click.group(cls=_OneLineUsageErrors)

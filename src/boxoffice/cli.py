@@ -26,6 +26,12 @@ def _fail(message: str, code: int = 1):
     sys.exit(code)
 
 
+def _revision(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip():
+        raise click.BadParameter("empty revision", ctx, param)
+    return value
+
+
 def handle_errors(func):
     """Turn the errors a user can act on into one line and exit 1, never a traceback."""
 
@@ -33,6 +39,7 @@ def handle_errors(func):
     def wrapper(*args, **kwargs):
         import psycopg
         import sqlalchemy as sa
+        from alembic.util import CommandError
 
         from boxoffice.pipeline.runner import PipelineError
         from boxoffice.synth import NotMigratedError
@@ -40,8 +47,12 @@ def handle_errors(func):
 
         try:
             return func(*args, **kwargs)
+        except config.ConfigError as exc:
+            _fail(str(exc), 2)
         except (WarehouseError, NotMigratedError, PipelineError) as exc:
             _fail(str(exc))
+        except CommandError as exc:  # alembic: an unknown revision
+            _fail(f"migrations: {exc}", 2)
         except sa.exc.DBAPIError as exc:
             _fail(f"database error: {str(exc.orig).strip().splitlines()[0]}")
         except psycopg.Error as exc:  # raised by COPY, which runs on the driver connection
@@ -50,12 +61,47 @@ def handle_errors(func):
     return wrapper
 
 
-@click.group()
+class _OneLineUsageErrors(click.Group):
+    """Usage errors (a bad option value, a missing argument) as one line, like every other
+    error, instead of click's usage block."""
+
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:  # the group's own options
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            _usage_error(exc)
+
+    def invoke(self, ctx: click.Context):
+        try:  # a command's options and arguments
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            _usage_error(exc)
+
+
+def _usage_error(exc: click.UsageError):
+    where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+    _fail(exc.format_message() + where, exc.exit_code)
+
+
+@click.group(cls=_OneLineUsageErrors)
 @click.version_option(package_name="boxoffice")
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
-def main(verbose: bool) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="Log records as text or one JSON object per line [default: BOXOFFICE_LOG_FORMAT, "
+    "else text].",
+)
+def main(verbose: bool, log_format: str | None) -> None:
     """boxoffice: analytics workbench for live-event ticketing."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    from boxoffice import logs
+
+    try:
+        log_format = log_format or config.log_format()
+    except config.ConfigError as exc:
+        _fail(str(exc), 2)
+    logs.configure(log_format, logging.INFO if verbose else logging.WARNING)
     os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
 
 
@@ -66,7 +112,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="head", show_default=True, callback=_revision)
 @handle_errors
 def db_upgrade(revision: str) -> None:
     """Create or migrate the schemas, roles and row-level security."""
@@ -75,6 +121,7 @@ def db_upgrade(revision: str) -> None:
     engine.create_embedded_if_missing()
 
     with engine.connect("owner") as conn:
+        engine.without_statement_timeout(conn)
         before = migrate.current(conn)
         migrate.upgrade(conn, revision)
         after = migrate.current(conn)
@@ -82,13 +129,14 @@ def db_upgrade(revision: str) -> None:
 
 
 @db.command("downgrade")
-@click.argument("revision")
+@click.argument("revision", callback=_revision)
 @handle_errors
 def db_downgrade(revision: str) -> None:
     """Migrate down to REVISION ('base' removes every boxoffice schema and its data)."""
     from boxoffice.warehouse import engine, migrate
 
     with engine.connect("owner") as conn:
+        engine.without_statement_timeout(conn)
         migrate.downgrade(conn, revision)
         click.echo(f"database at {migrate.current(conn) or 'base'}")
 
@@ -103,7 +151,33 @@ def db_url(role: str) -> None:
     click.echo(engine.libpq_url(engine.database_url(role)))
 
 
+@db.command("dump")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@handle_errors
+def db_dump(file: Path) -> None:
+    """Dump the database to FILE (pg_dump custom format; a new file)."""
+    from boxoffice.warehouse import dump
+
+    dump.dump(file)
+    click.echo(f"dumped to {file} ({file.stat().st_size:,} bytes)")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the objects of a non-empty database.")
+@handle_errors
+def db_restore(file: Path, force: bool) -> None:
+    """Restore a dump into an empty database (one transaction); creates the boxoffice roles
+    if the server lacks them, and the embedded database if there is none yet."""
+    from boxoffice.warehouse import dump, engine
+
+    engine.create_embedded_if_missing()
+    dump.restore(file, force=force)
+    click.echo(f"restored {file}")
+
+
 @db.command("stop")
+@handle_errors
 def db_stop() -> None:
     """Stop the embedded server (it starts again on demand)."""
     from boxoffice.warehouse import embedded
@@ -135,8 +209,11 @@ def tenants(first: bool) -> None:
 # -------------------------------------------------------------------------------- doctor
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output for probes.")
+@handle_errors
 def doctor(as_json: bool) -> None:
-    """Check the warehouse: reachable, migrated, secured, and how much data how fresh."""
+    """Check the warehouse: reachable, migrated, secured, and how much data how fresh.
+
+    The report goes to standard output, each problem found to standard error."""
     from boxoffice.doctor import diagnose
 
     report = diagnose()
@@ -162,7 +239,7 @@ def _print_report(report) -> None:
     for note in report.notes:
         click.echo(f"note {note}")
     for problem in report.problems:
-        click.echo(f"{bad} {problem}")
+        click.echo(f"{bad} {problem}", err=True)
     click.echo("healthy" if report.healthy else "unhealthy")
 
 
@@ -308,10 +385,10 @@ def _print_batch(r) -> None:
 @click.option(
     "--older-than",
     "days",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 36_500),
     default=None,
-    help="Keep raw events of the last DAYS days (whole months older than that are dropped)"
-    " [default: the policy's raw_events_days].",
+    help="Keep raw events of the last DAYS days, 1 to 36500 (whole months older than that are"
+    " dropped) [default: the policy's raw_events_days].",
 )
 @click.option(
     "--config",
@@ -414,6 +491,8 @@ def run(as_of: str, tenant: str | None, force: bool) -> None:
     """Build the pipeline for one date and write reports/<DATE>/."""
     from boxoffice.pipeline import runner
 
+    if tenant is not None and not tenant.strip():
+        _fail("--tenant is empty: give tenant UUIDs, or leave it out for every tenant", 2)
     outcome = runner.run(as_of, tenant=tenant, force=force)
     if outcome.ran:
         click.echo(f"built {', '.join(outcome.ran)} for {outcome.as_of} in {outcome.seconds:.1f} s")
@@ -435,15 +514,20 @@ def run(as_of: str, tenant: str | None, force: bool) -> None:
 @handle_errors
 def schedule(config_path: Path | None, once: bool) -> None:
     """Run the pipeline for each due date of a cron schedule, one run at a time."""
+    import yaml
+
     from boxoffice.pipeline import retention as policy_
     from boxoffice.pipeline import schedule as sched
     from boxoffice.pipeline.runner import project_dir
 
+    path = config_path or project_dir() / "schedule.yaml"
     try:
-        plan = sched.Schedule.load(config_path or project_dir() / "schedule.yaml")
+        plan = sched.Schedule.load(path)
         policy = policy_.Policy.load(project_dir() / "retention.yaml")
     except (sched.ScheduleError, policy_.PolicyError) as exc:
         _fail(str(exc), 2)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        _fail(f"{path}: not a YAML schedule ({str(exc).splitlines()[0]})", 2)
 
     def say(message: str) -> None:
         click.echo(f"{dt.datetime.now().isoformat(timespec='seconds')} {message}", err=True)
@@ -562,6 +646,8 @@ def pricing_export(tenant: str | None, out: Path | None) -> None:
     """Each event's newest approved price as CSV, for the platform to apply."""
     from boxoffice.warehouse import pricing as wp
 
+    if out is not None and not out.parent.is_dir():
+        _fail(f"--out: no directory {out.parent}", 2)
     frame = wp.read_approved_prices(tenant=_pricing_tenant(tenant))
     if out is None:
         click.echo(frame.write_csv(), nl=False)

@@ -1,15 +1,19 @@
 """Settings from environment variables, in one place.
 
-| variable                  | meaning                                                     |
-|---------------------------|-------------------------------------------------------------|
-| BOXOFFICE_DATABASE_URL    | owner/admin URL; unset → embedded PostgreSQL in the home    |
-| BOXOFFICE_PIPELINE_URL    | URL for the ``boxoffice_pipeline`` role (default: derived)  |
-| BOXOFFICE_READER_URL      | URL for the ``boxoffice_reader`` role (default: derived)    |
-| BOXOFFICE_HOME            | local state (default ``.boxoffice`` of the project root)    |
-| BOXOFFICE_PII_KEY         | secret of customer_key (default: generated into the home)   |
-| BOXOFFICE_TENANT          | tenant of a dashboard server                                |
-| BOXOFFICE_REPORTS_DIR     | where run artifacts go (default ``reports``)                |
-| BOXOFFICE_LANDING_DIR     | where event files arrive (default ``landing``)              |
+| variable                             | meaning                                                 |
+|--------------------------------------|---------------------------------------------------------|
+| BOXOFFICE_DATABASE_URL               | owner URL; unset → embedded PostgreSQL in the home      |
+| BOXOFFICE_PIPELINE_URL               | URL of ``boxoffice_pipeline`` (default: derived)        |
+| BOXOFFICE_READER_URL                 | URL of ``boxoffice_reader`` (default: derived)          |
+| BOXOFFICE_HOME                       | local state (default ``.boxoffice`` of the project)     |
+| BOXOFFICE_PII_KEY                    | secret of customer_key (default: generated)             |
+| BOXOFFICE_TENANT                     | tenant of a dashboard server                            |
+| BOXOFFICE_REPORTS_DIR                | where run artifacts go (default ``reports``)            |
+| BOXOFFICE_LANDING_DIR                | where event files arrive (default ``landing``)          |
+| BOXOFFICE_CONNECT_TIMEOUT            | seconds to connect, start-up included (default 5)       |
+| BOXOFFICE_STATEMENT_TIMEOUT          | per statement, owner and reader (default 60 s; 0: none) |
+| BOXOFFICE_PIPELINE_STATEMENT_TIMEOUT | the same for the pipeline role (default 0: none)        |
+| BOXOFFICE_LOG_FORMAT                 | ``text`` (default) or ``json`` (one object per record)  |
 """
 
 from __future__ import annotations
@@ -18,6 +22,14 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+CONNECT_TIMEOUT_S = 5
+STATEMENT_TIMEOUT_S = 60  # a CLI command or a dashboard view: a minute is already broken
+PIPELINE_STATEMENT_TIMEOUT_S = 0  # a large world's pipeline statements run for minutes
+
+
+class ConfigError(ValueError):
+    """An environment variable has an invalid value; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,9 @@ class Settings:
     tenant: str | None
     reports_dir: Path
     landing_dir: Path
+    connect_timeout: int = CONNECT_TIMEOUT_S
+    statement_timeout: float = STATEMENT_TIMEOUT_S
+    pipeline_statement_timeout: float = PIPELINE_STATEMENT_TIMEOUT_S
 
     @property
     def pgdata(self) -> Path:
@@ -61,7 +76,37 @@ def settings() -> Settings:
         tenant=env.get("BOXOFFICE_TENANT") or None,
         reports_dir=root / Path(env.get("BOXOFFICE_REPORTS_DIR", "reports")).expanduser(),
         landing_dir=root / Path(env.get("BOXOFFICE_LANDING_DIR", "landing")).expanduser(),
+        connect_timeout=int(_seconds("BOXOFFICE_CONNECT_TIMEOUT", CONNECT_TIMEOUT_S, integer=True)),
+        statement_timeout=_seconds("BOXOFFICE_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT_S),
+        pipeline_statement_timeout=_seconds(
+            "BOXOFFICE_PIPELINE_STATEMENT_TIMEOUT", PIPELINE_STATEMENT_TIMEOUT_S
+        ),
     )
+
+
+def _seconds(name: str, default: float, *, integer: bool = False) -> float:
+    """A duration in seconds from ``name``: a whole number of at least 1 when ``integer``
+    (libpq's connect timeout), else a number of at least 0 (0: no limit) up to a day."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError:
+        value = None
+    low = 1 if integer else 0
+    if value is None or not low <= value <= 86_400:
+        kind = "whole number of seconds" if integer else "number of seconds"
+        raise ConfigError(f"{name} must be a {kind} from {low} to 86400, got {text!r}")
+    return value
+
+
+def log_format() -> str:
+    """``BOXOFFICE_LOG_FORMAT``: ``text`` (the default) or ``json``."""
+    value = os.environ.get("BOXOFFICE_LOG_FORMAT", "").strip().lower() or "text"
+    if value not in ("text", "json"):
+        raise ConfigError(f"BOXOFFICE_LOG_FORMAT must be text or json, got {value!r}")
+    return value
 
 
 def pii_key() -> bytes:

@@ -58,6 +58,8 @@ def diagnose() -> Report:
             f"no embedded database in {s.pgdata}: run `boxoffice db upgrade` (or `make demo`)"
         )
         return report
+    if s.embedded and not embedded.is_running(s.pgdata):
+        report.notes.append(f"the embedded server in {s.pgdata} was not running: started it")
     try:
         url = engine.database_url("owner")
         report.url = url.set(drivername="postgresql").render_as_string(hide_password=True)

@@ -38,7 +38,11 @@ def test_lifecycle_upgrade_url_stop_and_restart(embedded_home):
     assert cli("db", "stop").output.strip() == "not running"
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(url, connect_timeout=2)
-    assert cli("doctor").exit_code == 0  # started again on demand …
+    doctor = cli("doctor")  # started again on demand, and says so …
+    assert doctor.exit_code == 0
+    note = f"note the embedded server in {embedded_home / 'pgdata'} was not running: started it"
+    assert note in doctor.output.splitlines()
+    assert "was not running" not in cli("doctor").output  # … once
     assert cli("db", "upgrade").output.strip() == f"database at {migrate.head()}"  # … with its data
 
 

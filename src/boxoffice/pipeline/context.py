@@ -26,16 +26,25 @@ def parse_as_of(value: str | dt.date) -> dt.date:
 
 
 def parse_tenants(value: str | None) -> tuple[str, ...]:
-    """Comma-separated tenant UUIDs; empty or None means every tenant in the warehouse."""
+    """Comma-separated tenant UUIDs, each once; empty or None means every tenant in the
+    warehouse."""
     from boxoffice import warehouse
     from boxoffice.warehouse.engine import parse_tenant
 
-    if value:
+    if not value:
+        return tuple(warehouse.list_tenants()["tenant_id"].to_list())
+    tenants: list[str] = []
+    for piece in value.split(","):
+        if not piece.strip():
+            raise RunParameterError(f"tenants: empty entry in {value!r}")
         try:
-            return tuple(str(parse_tenant(t.strip())) for t in value.split(",") if t.strip())
+            tenant = str(parse_tenant(piece.strip()))
         except ValueError as exc:
             raise RunParameterError(str(exc)) from None
-    return tuple(warehouse.list_tenants()["tenant_id"].to_list())
+        if tenant in tenants:
+            raise RunParameterError(f"tenant {tenant} is given twice")
+        tenants.append(tenant)
+    return tuple(tenants)
 
 
 def parse(*, as_of: str | dt.date, tenants: str | None) -> RunContext:

@@ -83,11 +83,15 @@ def project_dir() -> Path:
 
 def check(as_of: str | dt.date, tenant: str | None) -> context.RunContext:
     """Validate a run's parameters against the warehouse, before anything is written."""
+    from boxoffice.warehouse.reads import sale_dates
+
     try:
         day = context.parse_as_of(as_of)
-        newest = warehouse.newest_sale_date()
+        first, newest = sale_dates()
         if newest is None:
             raise PipelineError("source holds no sales yet: run `boxoffice synth` first")
+        if day < first:
+            raise PipelineError(f"as_of {day} is before the first sales data ({first})")
         if day > newest:
             raise PipelineError(f"as_of {day} is after the newest sales data ({newest})")
         everyone = set(context.parse_tenants(None))

@@ -50,6 +50,7 @@ def build_world(
     tenants, truths, totals = [], [], dict.fromkeys([t.name for t in SOURCE_TABLES], 0)
     started = time.perf_counter()
     with engine.connect("owner") as conn:
+        engine.without_statement_timeout(conn)
         revision, head = migrate.current(conn), migrate.head()
         if revision != head:
             raise NotMigratedError(

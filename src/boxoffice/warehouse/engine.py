@@ -9,24 +9,30 @@ Three roles talk to the warehouse:
 
 Neither ``boxoffice_pipeline`` nor ``boxoffice_reader`` bypasses row-level security, so each of
 their sessions sees exactly one tenant: the one set with :func:`set_tenant`.
+
+Every connection — pooled SQLAlchemy engines and ADBC reads alike — gets the same libpq
+parameters (:func:`session_parameters`): a connect timeout that covers the whole
+start-up (a server that accepts TCP and never answers fails within it), and a statement timeout
+per role: ``BOXOFFICE_STATEMENT_TIMEOUT`` for the owner and reader roles (CLI commands,
+dashboards, BI tools), ``BOXOFFICE_PIPELINE_STATEMENT_TIMEOUT`` for the pipeline role.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Literal
+from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-from boxoffice import config
+from boxoffice import config, logs
 from boxoffice.warehouse import embedded
 
 Role = Literal["owner", "pipeline", "reader"]
 ROLE_NAMES: dict[str, str] = {"pipeline": "boxoffice_pipeline", "reader": "boxoffice_reader"}
-CONNECT_TIMEOUT_S = 5
 WORK_MEM = "64MB"  # per sort or hash: a tenant's customers (~500k rows) stay in memory
 
 
@@ -35,7 +41,12 @@ class WarehouseError(RuntimeError):
 
 
 def _sqlalchemy_url(url: str) -> URL:
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except (sa.exc.ArgumentError, ValueError):  # never echo the URL: it may hold a password
+        raise WarehouseError(
+            "malformed database URL: expected postgresql://user[:password]@host[:port]/database"
+        ) from None
     if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.drivername != "postgresql+psycopg":
@@ -91,26 +102,50 @@ def _as_user(url: URL, username: str | None) -> URL:
     return URL.create(url.drivername, username, None, url.host, url.port, url.database, url.query)
 
 
-def libpq_url(url: URL) -> str:
-    """A plain ``postgresql://`` URL for libpq clients (psql, ADBC, BI tools)."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+def libpq_url(url: URL, parameters: dict[str, str] | None = None) -> str:
+    """A plain ``postgresql://`` URL for libpq clients (psql, ADBC, BI tools), with
+    ``parameters`` (e.g. :func:`session_parameters`) added to its query, over any of the same
+    name. Spaces are encoded as ``%20``: libpq does not read ``+`` as a space."""
+    plain = url.set(drivername="postgresql", query={})
+    text = plain.render_as_string(hide_password=False)
+    query = {k: v if isinstance(v, str) else v[-1] for k, v in url.query.items()}
+    query.update(parameters or {})
+    return f"{text}?{urlencode(query, quote_via=quote)}" if query else text
 
 
-_ENGINES: dict[str, Engine] = {}
+def session_parameters(role: Role) -> dict[str, str]:
+    """The libpq connection parameters of every boxoffice session of ``role``: the connect
+    timeout (libpq waits at least 2 s), the role's statement timeout (0: none) and work_mem."""
+    s = config.settings()
+    timeout = s.pipeline_statement_timeout if role == "pipeline" else s.statement_timeout
+    return {
+        "connect_timeout": str(s.connect_timeout),
+        "application_name": "boxoffice",
+        "options": f"-c work_mem={WORK_MEM} -c statement_timeout={round(timeout * 1000)}",
+    }
 
 
-def _engine(url: str) -> Engine:
-    if url in _ENGINES:
-        return _ENGINES[url]
-    eng = _ENGINES[url] = sa.create_engine(
-        url,
-        pool_pre_ping=True,
-        connect_args={
-            "connect_timeout": CONNECT_TIMEOUT_S,
-            "application_name": "boxoffice",
-            "options": f"-c work_mem={WORK_MEM}",
-        },
+def statement_timeout_error(role: Role) -> WarehouseError:
+    """The error of a statement of ``role`` cancelled by its statement timeout."""
+    s = config.settings()
+    if role == "pipeline":
+        name, seconds = "BOXOFFICE_PIPELINE_STATEMENT_TIMEOUT", s.pipeline_statement_timeout
+    else:
+        name, seconds = "BOXOFFICE_STATEMENT_TIMEOUT", s.statement_timeout
+    return WarehouseError(
+        f"statement timeout: a statement of the {role} role ran longer than {seconds:g} s"
+        f" ({name}; 0 for no limit)"
     )
+
+
+_ENGINES: dict[tuple[str, tuple[tuple[str, str], ...]], Engine] = {}
+
+
+def _engine(url: str, parameters: dict[str, str]) -> Engine:
+    key = (url, tuple(sorted(parameters.items())))
+    if key in _ENGINES:
+        return _ENGINES[key]
+    eng = _ENGINES[key] = sa.create_engine(url, pool_pre_ping=True, connect_args=parameters)
 
     @sa.event.listens_for(eng, "reset")
     def _forget_tenant(dbapi_conn, record, reset_state):  # never hand a tenant to the next user
@@ -124,7 +159,9 @@ def _engine(url: str) -> Engine:
 
 
 def engine(role: Role = "owner") -> Engine:
-    return _engine(database_url(role).render_as_string(hide_password=False))
+    return _engine(
+        database_url(role).render_as_string(hide_password=False), session_parameters(role)
+    )
 
 
 def parse_tenant(tenant: str | uuid.UUID) -> uuid.UUID:
@@ -155,10 +192,21 @@ def connect(role: Role = "owner", tenant: str | uuid.UUID | None = None) -> Iter
         raise WarehouseError(
             f"cannot connect to {eng.url!r} as {role}: {_first_line(exc)}"
         ) from exc
-    with conn, conn.begin():
-        if tenant is not None:
-            set_tenant(conn, tenant)
-        yield conn
+    try:
+        with conn, conn.begin(), logs.bind(tenant=tenant) if tenant is not None else nullcontext():
+            if tenant is not None:
+                set_tenant(conn, tenant)
+            yield conn
+    except sa.exc.OperationalError as exc:
+        if "statement timeout" in str(exc.orig):
+            raise statement_timeout_error(role) from exc
+        raise
+
+
+def without_statement_timeout(conn: Connection) -> None:
+    """Lift the statement timeout for the rest of ``conn``'s transaction: for the owner's bulk
+    work (loading a world, migrating), whose statements legitimately run for minutes."""
+    conn.execute(sa.text("set local statement_timeout = 0"))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -200,6 +200,19 @@ def newest_sale_date() -> dt.date | None:
     return frame["day"][0]
 
 
+def sale_dates() -> tuple[dt.date | None, dt.date | None]:
+    """The first and the newest local sale date over all tenants (owner): the range of
+    ``as_of`` dates with data."""
+    frame = read_frame(
+        "select min(day) as first, max(day) as newest from (select"
+        " (t.sold_at at time zone v.timezone)::date as day from source.tickets t"
+        " join source.events e using (tenant_id, event_id)"
+        " join source.venues v using (tenant_id, venue_id)) s",
+        role="owner",
+    )
+    return frame["first"][0], frame["newest"][0]
+
+
 # ------------------------------------------------------------------------- ingest operations
 def read_batches(*, limit: int = 50) -> pl.DataFrame:
     """The newest ingest batches (platform-wide: a file may carry several tenants)."""

@@ -146,3 +146,67 @@ def test_unsupported_url_is_a_clear_problem(home, monkeypatch, url):
     monkeypatch.setenv("BOXOFFICE_DATABASE_URL", url)
     report = json.loads(doctor("--json").output)
     assert report["problems"][0].startswith("database unreachable: unsupported database URL scheme")
+
+
+def _run_row(conn, status: str, started: str, error: str | None = None) -> None:
+    conn.execute(
+        sa.text(
+            "insert into analytics.pipeline_runs (run_id, as_of, tenants, trigger, status,"
+            " started_at, error, backend_pid) values (gen_random_uuid(), '2026-10-31', '',"
+            " 'test', :s, cast(:t as timestamptz), :e, 0)"
+        ),
+        {"s": status, "t": started, "e": error},
+    )
+
+
+def test_a_run_that_died_or_failed_is_unhealthy_until_a_later_run_completes(migrated_db):
+    with engine.connect() as conn:  # recorded running, but no server process 0 exists
+        _run_row(conn, "running", "2026-11-01 06:30+00")
+    report = json.loads(doctor("--json").output)
+    assert report["problems"] == [
+        "the newest run (as_of 2026-10-31, started 2026-11-01 06:30 UTC) died without an outcome"
+        " (killed or crashed): the next run rebuilds its date"
+    ]
+    with engine.connect() as conn:
+        _run_row(conn, "failed", "2026-11-01 07:00+00", error="task rfm failed: boom")
+    assert json.loads(doctor("--json").output)["problems"] == [
+        "the newest run (as_of 2026-10-31, started 2026-11-01 07:00 UTC) failed:"
+        " task rfm failed: boom"
+    ]
+    with engine.connect() as conn:
+        _run_row(conn, "succeeded", "2026-11-01 08:00+00")
+    assert doctor().exit_code == 0
+
+
+def test_storage_reports_the_size_and_the_oldest_data_kept(migrated_db, tmp_path, monkeypatch):
+    import datetime as dt
+    import io
+
+    import polars as pl
+
+    from boxoffice.ingest import ingest_stream
+    from boxoffice.warehouse import write_partitions
+    from tests.ingest.conftest import TENANT_A, event, ndjson
+
+    monkeypatch.setenv("BOXOFFICE_REPORTS_DIR", str(tmp_path / "reports"))
+    for name in ("2026-09-30", "2026-10-31", "not-a-run"):
+        (tmp_path / "reports" / name).mkdir(parents=True)
+    with engine.connect() as conn:
+        conn.execute(sa.text("insert into source.tenants values (:t, 'A', now())"), {"t": TENANT_A})
+    ingest_stream(
+        io.BytesIO(ndjson(event(time="2026-10-02T08:00:00Z"), event(time="2026-10-20T08:00:00Z"))),
+        name="two",
+    )
+    segments = pl.DataFrame(
+        {"segment": ["lost"], "customers": [1], "revenue": [1.0], "purchases": [1],
+         "average_order_value": [1.0], "share_of_customers": [1.0], "share_of_revenue": [1.0]}
+    )  # fmt: skip
+    for day in (dt.date(2026, 8, 31), dt.date(2026, 10, 31)):
+        write_partitions(schema.customer_segments, {TENANT_A: segments}, as_of=day)
+    storage = json.loads(doctor("--json").output)["storage"]
+    assert storage["oldest_raw_event"] == "2026-10-02T08:00:00+00:00"
+    assert storage["oldest_run_partition"] == "2026-08-31"
+    assert storage["oldest_report_folder"] == "2026-09-30"
+    assert storage["database_bytes"] > 2**20
+    line = next(x for x in doctor().output.splitlines() if x.startswith("ok   storage"))
+    assert line.endswith("oldest kept: raw events 2026-10-02, runs 2026-08-31, reports 2026-09-30")

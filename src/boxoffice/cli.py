@@ -236,6 +236,21 @@ def _print_report(report) -> None:
     for name, info in report.schemas.items():
         age = f"newest {_age(info['age_hours'])} old" if info["newest"] else "no data"
         click.echo(f"{ok} {name:<10} {info['total_rows']:>12,} rows, {age}")
+    if report.storage:
+        st = report.storage
+        oldest = ", ".join(
+            f"{what} {str(st[key])[:10]}"
+            for what, key in (
+                ("raw events", "oldest_raw_event"),
+                ("runs", "oldest_run_partition"),
+                ("reports", "oldest_report_folder"),
+            )
+            if st[key]
+        )
+        click.echo(
+            f"{ok} storage    {st['database_bytes'] / 2**20:,.0f} MiB"
+            + (f"; oldest kept: {oldest}" if oldest else "")
+        )
     for note in report.notes:
         click.echo(f"note {note}")
     for problem in report.problems:

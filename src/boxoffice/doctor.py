@@ -1,9 +1,11 @@
 """``boxoffice doctor``: measured health of the warehouse, never assumed.
 
 Unhealthy (exit 1) when the database cannot be reached within the connect timeout, when its
-migrations are not at this code's head, when a boxoffice role can bypass row-level security, or
-when a tenant table lacks forced RLS. Row counts and the age of the newest data are reported
-for each schema.
+migrations are not at this code's head, when a boxoffice role can bypass row-level security,
+when a tenant table lacks forced RLS, or when the newest pipeline run failed or died (a run
+still recorded as running whose process is gone). Row counts and the age of the newest data
+are reported for each schema, and the database's size with the oldest data kept (raw events,
+run partitions, report folders) — what the retention policy bounds.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Report:
     revision: str | None = None
     head: str = field(default_factory=migrate.head)
     schemas: dict[str, dict] = field(default_factory=dict)
+    storage: dict = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -44,6 +47,7 @@ class Report:
             "latency_ms": self.latency_ms,
             "migration": {"current": self.revision, "head": self.head},
             "schemas": self.schemas,
+            "storage": self.storage,
             "problems": self.problems,
             "notes": self.notes,
         }
@@ -69,7 +73,9 @@ def diagnose() -> Report:
             _check_migrations(conn, report)
             if report.revision == report.head:
                 _check_security(conn, report)
+                _check_runs(conn, report)
                 _measure_data(conn, report)
+                _measure_storage(conn, report)
     except engine.WarehouseError as exc:
         report.problems.append(f"database unreachable: {exc}")
     except sa.exc.DBAPIError as exc:
@@ -127,6 +133,62 @@ def _check_security(conn, report: Report) -> None:
         name = f"{table.schema}.{table.name}"
         if flags.get(name) != (True, True):
             report.problems.append(f"{name}: row-level security is not enabled and forced")
+
+
+def _check_runs(conn, report: Report) -> None:
+    """The newest run must have finished: failed, abandoned, or dead while recorded running
+    (its lock connection is gone) is a problem until a later run of the date completes."""
+    last = conn.execute(
+        sa.text(
+            "select as_of, status, error, started_at, status = 'running' and not exists"
+            " (select from pg_stat_activity a where a.pid = r.backend_pid"
+            "  and a.backend_start <= r.started_at) as dead"
+            " from analytics.pipeline_runs r order by started_at desc limit 1"
+        )
+    ).one_or_none()
+    if last is None:
+        return
+    when = f"the newest run (as_of {last.as_of}, started {last.started_at:%Y-%m-%d %H:%M %Z})"
+    if last.dead or last.status == "abandoned":
+        report.problems.append(
+            f"{when} died without an outcome (killed or crashed): the next run rebuilds its date"
+        )
+    elif last.status == "failed":
+        report.problems.append(f"{when} failed: {last.error}")
+
+
+# analytics tables written per run (an as_of partition each); price recommendations and the
+# run history also carry as_of but are kept across runs
+PER_RUN = [
+    t
+    for t in schema.metadata.sorted_tables
+    if t.schema == "analytics"
+    and "as_of" in t.c
+    and t not in (schema.price_recommendations, schema.pipeline_runs)
+]
+
+
+def _measure_storage(conn, report: Report) -> None:
+    size = conn.execute(sa.text("select pg_database_size(current_database())")).scalar_one()
+    events = conn.execute(sa.select(sa.func.min(schema.raw_events.c.occurred_at))).scalar()
+    runs = [conn.execute(sa.select(sa.func.min(t.c.as_of))).scalar() for t in PER_RUN]
+    reports = config.settings().reports_dir
+    folders = sorted(
+        p.name for p in (reports.iterdir() if reports.is_dir() else ()) if _is_date(p.name)
+    )
+    report.storage = {
+        "database_bytes": size,
+        "oldest_raw_event": events.isoformat() if events else None,
+        "oldest_run_partition": min((d for d in runs if d), default=None),
+        "oldest_report_folder": folders[0] if folders else None,
+    }
+
+
+def _is_date(name: str) -> bool:
+    try:
+        return dt.date.fromisoformat(name).isoformat() == name
+    except ValueError:
+        return False
 
 
 def _measure_data(conn, report: Report) -> None:

@@ -144,6 +144,20 @@ def test_forget_erases_the_customer_everywhere_and_logs_no_pii(world):
     assert erasure.erasure_log(t) == [log]
 
 
+def test_dumps_made_before_an_erasure_are_named_in_its_log(world, tmp_path):
+    old = tmp_path / "before.dump"
+    assert CliRunner().invoke(main, ["db", "dump", str(old)]).exit_code == 0
+    result = CliRunner().invoke(
+        main, ["forget", "--tenant", world["tenant"], "--customer", world["c"]]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        f"note: {old.resolve()} was made before this erasure and still holds them" in result.output
+    )
+    [log] = erasure.erasure_log(world["tenant"])
+    assert log["dumps_holding"] == [str(old.resolve())]
+
+
 def test_a_new_world_does_not_bring_a_forgotten_customer_back(world):
     t, c = world["tenant"], world["c"]
     customers = scalar("select count(*) from source.customers where tenant_id = :t", t=t)

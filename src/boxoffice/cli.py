@@ -471,6 +471,7 @@ def forget(tenant: str, customers: tuple[str, ...], id_file: Path | None, as_jso
     from boxoffice import privacy
     from boxoffice.reports.artifacts import scrub
     from boxoffice.warehouse import erasure
+    from boxoffice.warehouse.dump import recorded_dumps
 
     try:
         ids = list(customers)
@@ -486,7 +487,8 @@ def forget(tenant: str, customers: tuple[str, ...], id_file: Path | None, as_jso
     keys = {c: privacy.customer_key(c) for c in ids}
     found = scrub(config.settings().reports_dir, [*keys, *keys.values()])
     files = {c: sorted({*found[c], *found[k]}) for c, k in keys.items()}
-    deleted = erasure.forget_customers(tenant_id, ids, files=files)
+    dumps = recorded_dumps()  # made before now: they still hold the customers
+    deleted = erasure.forget_customers(tenant_id, ids, files=files, dumps=dumps)
     if as_json:
         click.echo(json.dumps({"deleted": deleted, "files": files}, indent=2))
         return
@@ -494,6 +496,8 @@ def forget(tenant: str, customers: tuple[str, ...], id_file: Path | None, as_jso
         rows = ", ".join(f"{n:,} {table}" for table, n in counts.items() if n) or "no rows"
         changed = f"; {len(files[customer])} report file(s) scrubbed" if files[customer] else ""
         click.echo(f"forgot {customer}: {rows}{changed}")
+    for path in dumps:
+        click.echo(f"note: {path} was made before this erasure and still holds them")
 
 
 # ----------------------------------------------------------------------------------- run

@@ -295,3 +295,18 @@ def test_the_ingest_task_loaded_the_landing_folder_and_reconciled(env):
     )
     manifest = json.loads((env["reports"] / "2026-10-31" / "manifest.json").read_text())
     assert manifest["rows"]["analytics.event_reconciliation"] > 0
+
+
+def test_json_logs_of_a_run_carry_its_run_id(env):
+    result = CliRunner().invoke(
+        main, ["-v", "--log-format", "json", "run", "--as-of", AS_OF.isoformat()]
+    )
+    assert result.exit_code == 0, result.output
+    run_id = scalar(
+        "select run_id::text from analytics.pipeline_runs order by started_at desc limit 1"
+    )
+    records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    mine = [r for r in records if r["logger"] == "boxoffice.pipeline.runner"]
+    assert mine[0]["message"] == f"run {run_id} of {AS_OF} started (cli)"
+    assert mine[-1]["message"].startswith(f"run {run_id} s")  # succeeded or skipped
+    assert {r["run_id"] for r in mine} == {run_id}

@@ -25,10 +25,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from boxoffice import __version__, config, warehouse
+from boxoffice import __version__, config, logs, warehouse
 from boxoffice.pipeline import context
 from boxoffice.reports import artifacts
 from boxoffice.warehouse import runs, schema
+
+log = logging.getLogger(__name__)
 
 PARTITIONED = [
     schema.event_reconciliation,
@@ -119,19 +121,24 @@ def run(
         # of what is up to date may hold a task the dead run had not finished
         rebuild = force or not runs.finished_ok(params.as_of)
         run_id = runs.record_start(params.as_of, params.tenants, trigger, lock_pid)
-        try:
-            if force:  # a forced run recomputes everything, the sales facts included
-                warehouse.forget_sales_refresh(params.tenants)
-            report = _build(params, directory, force=rebuild, progress=progress)
-        except Exception as exc:
-            message = _failure(exc, directory)
-            runs.record_finish(run_id, "failed", error=message)
-            raise PipelineError(message) from exc
-        ran = tuple(n for n, r in zip(report["name"], report["Ran?"], strict=True) if r)
-        skipped = tuple(n for n in report["name"] if n not in ran)
-        if ran or not (directory / "index.html").exists():
-            _write_artifacts(params, directory, report)
-        runs.record_finish(run_id, "succeeded" if ran else "skipped", report_path=directory)
+        with logs.bind(run_id=run_id):
+            log.info("run %s of %s started (%s)", run_id, params.as_of, trigger)
+            try:
+                if force:  # a forced run recomputes everything, the sales facts included
+                    warehouse.forget_sales_refresh(params.tenants)
+                report = _build(params, directory, force=rebuild, progress=progress)
+            except Exception as exc:
+                message = _failure(exc, directory)
+                runs.record_finish(run_id, "failed", error=message)
+                log.error("run %s failed: %s", run_id, message)
+                raise PipelineError(message) from exc
+            ran = tuple(n for n, r in zip(report["name"], report["Ran?"], strict=True) if r)
+            skipped = tuple(n for n in report["name"] if n not in ran)
+            if ran or not (directory / "index.html").exists():
+                _write_artifacts(params, directory, report)
+            status = "succeeded" if ran else "skipped"
+            runs.record_finish(run_id, status, report_path=directory)
+            log.info("run %s %s: ran %s", run_id, status, ", ".join(ran) or "nothing")
     return RunOutcome(
         params.as_of,
         params.tenants,

@@ -12,6 +12,9 @@ target cluster lacks them (as ``db upgrade`` does; their passwords, if any, are 
 restores every object with its grants, owned by the restoring owner. A restore goes into an
 empty database; ``force`` replaces the objects of a non-empty one instead. Either way it runs in
 one transaction: a failed restore leaves the target as it was.
+
+Every dump is recorded in ``source.dumps`` (path, time, size): ``boxoffice forget`` names the
+dumps made before an erasure in its log, since they still hold the customer.
 """
 
 from __future__ import annotations
@@ -73,6 +76,19 @@ def dump(path: Path) -> None:
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
+    with engine.connect("owner") as conn:  # a later erasure names the dumps that hold it
+        conn.execute(
+            sa.text("insert into source.dumps values (:p, now(), :b)"),
+            {"p": str(path.resolve()), "b": path.stat().st_size},
+        )
+
+
+def recorded_dumps() -> list[str]:
+    """The dumps recorded so far (paths, oldest first)."""
+    with engine.connect("owner") as conn:
+        return list(
+            conn.execute(sa.text("select path from source.dumps order by made_at, path")).scalars()
+        )
 
 
 def restore(path: Path, *, force: bool = False) -> None:

@@ -215,6 +215,17 @@ erasures = sa.Table(
     schema="source",
 )
 
+# every `boxoffice db dump` written (the owner's): an erasure names the dumps made before it
+dumps = sa.Table(
+    "dumps",
+    metadata,
+    sa.Column("path", sa.Text, nullable=False),
+    _ts("made_at"),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("path", "made_at"),
+    schema="source",
+)
+
 # ---------------------------------------------------------------------------------------- raw
 ingest_batches = sa.Table(
     "ingest_batches",

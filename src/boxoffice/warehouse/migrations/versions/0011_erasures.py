@@ -1,7 +1,9 @@
 """The erasure log: one row per customer forgotten with ``boxoffice forget`` — no PII, only the
 SHA-256 of the customer's key — so later loads and ingests can keep the customer out, and the
-database dumps made before the erasure (which still hold the customer) are named. No foreign
-key to ``source.tenants``: the log outlives a reload of the tenants (``boxoffice synth``).
+database dumps made before the erasure (which still hold the customer) are named: every
+``boxoffice db dump`` is recorded in ``source.dumps`` (the owner's; no role of the
+application reads it). No foreign key to ``source.tenants``: the log outlives a reload of the
+tenants (``boxoffice synth``).
 
 Revision ID: 0011
 Revises: 0010
@@ -34,7 +36,17 @@ def upgrade() -> None:
     )
     for statement in tenancy.enable_rls("source.erasures"):
         op.execute(statement)
+    op.create_table(
+        "dumps",
+        sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("made_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("bytes", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("path", "made_at", name=op.f("pk_dumps")),
+        schema="source",
+    )
+    op.execute(f"revoke all on source.dumps from {tenancy.PIPELINE}, {tenancy.READER}")
 
 
 def downgrade() -> None:
+    op.drop_table("dumps", schema="source")
     op.drop_table("erasures", schema="source")

@@ -195,6 +195,7 @@ COMMANDS = [
     ["retention", "--older-than", "30"],
     ["db", "upgrade"],
     ["db", "url"],
+    ["synth"],
 ]
 MALFORMED = ["postgresql://u:s3cret@host:port/db", "postgresql://u:s3cret@[::1/db", "not a url"]
 

@@ -62,6 +62,7 @@ COMMANDS = [
     ["doctor"],
     ["db", "upgrade"],
     ["db", "downgrade", "base"],
+    ["synth", "--event-days", "0"],
     ["ingest", "events.ndjson"],
     ["db", "dump", "new.dump"],
     ["db", "restore", "old.dump"],

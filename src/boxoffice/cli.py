@@ -298,7 +298,10 @@ def _age(hours: float) -> str:
 def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None, event_days: int) -> None:
     """Generate a synthetic ticketing world and load it into the source schema (replacing it)."""
     from boxoffice.synth import WorldSpec, build_world
+    from boxoffice.warehouse import engine
 
+    with engine.connect("owner"):  # an unreachable database fails before anything is announced
+        pass
     spec = WorldSpec(scale=scale, seed=seed, end=end.date())
     path = manifest or config.settings().home / "synth" / "manifest.json"
     click.echo(f"generating the {scale} world (seed {seed}, {spec.start} … {spec.end})", err=True)

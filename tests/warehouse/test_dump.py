@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy.engine import make_url
 
 from boxoffice.cli import main
-from boxoffice.warehouse import engine
+from boxoffice.warehouse import embedded, engine
 from tests import test_timeouts
 
 silent_port = test_timeouts.silent_port  # a fixture: a port that accepts and never answers
@@ -158,3 +158,15 @@ def test_the_password_goes_by_environment_never_on_the_command_line(tmp_path, si
     assert "PGPASSWORD=s3cret" in environ and "PGCONNECT_TIMEOUT=5" in environ
     assert proc.returncode == 1 and len(stderr.splitlines()) == 1 and "timeout" in stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dump_restores_into_a_new_embedded_database(small_world, world_dump, home, monkeypatch):
+    monkeypatch.delenv("BOXOFFICE_DATABASE_URL", raising=False)
+    try:
+        result = cli("db", "restore", str(world_dump))
+        assert result.exit_code == 0, result.output
+        url = cli("db", "url").stdout.strip()
+        assert checksums(url) == checksums(small_world["url"])
+    finally:
+        engine.dispose_all()
+        embedded.stop(home / "pgdata")

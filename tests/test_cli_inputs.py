@@ -110,6 +110,16 @@ CASES = {
         2,
         "tenant must be a UUID, got 'acme'",
     ),
+    "pricing: unknown tenant": (
+        ["pricing", "list", "--tenant", UNKNOWN],
+        1,
+        f"tenant {UNKNOWN} has no completed run",
+    ),
+    "pricing: unknown tenant's export": (
+        ["pricing", "export", "--tenant", UNKNOWN],
+        1,
+        f"tenant {UNKNOWN} has no completed run",
+    ),
     "pricing: unknown tenant's recommendation": (
         ["pricing", "approve", UNKNOWN, "--by", "x", "--tenant", UNKNOWN],
         1,

@@ -585,6 +585,15 @@ def pricing() -> None:
     """Price recommendations: list them, approve or reject one, export approved prices."""
 
 
+def _known_to_the_reader(tenant: str) -> None:
+    """Fail when the reader sees nothing at all of ``tenant``: no run of it ever finished (an
+    unknown tenant looks the same to a reader, who cannot read ``source``)."""
+    from boxoffice import warehouse
+
+    if warehouse.latest_as_of(tenant=tenant) is None:
+        _fail(f"tenant {tenant} has no completed run: an unknown tenant, or run `boxoffice run`")
+
+
 @pricing.command("list")
 @TENANT_OPTION
 @click.option(
@@ -599,9 +608,10 @@ def pricing_list(tenant: str | None, status: str, as_json: bool) -> None:
     """The tenant's recommendations, newest run first."""
     from boxoffice.warehouse import pricing as wp
 
-    frame = wp.read_recommendations(
-        tenant=_pricing_tenant(tenant), status=None if status == "all" else status
-    )
+    tenant = _pricing_tenant(tenant)
+    frame = wp.read_recommendations(tenant=tenant, status=None if status == "all" else status)
+    if frame.is_empty():
+        _known_to_the_reader(tenant)
     if as_json:
         for row in frame.iter_rows(named=True):
             click.echo(json.dumps(row, default=str))
@@ -670,7 +680,10 @@ def pricing_export(tenant: str | None, out: Path | None) -> None:
 
     if out is not None and not out.parent.is_dir():
         _fail(f"--out: no directory {out.parent}", 2)
-    frame = wp.read_approved_prices(tenant=_pricing_tenant(tenant))
+    tenant = _pricing_tenant(tenant)
+    frame = wp.read_approved_prices(tenant=tenant)
+    if frame.is_empty():
+        _known_to_the_reader(tenant)
     if out is None:
         click.echo(frame.write_csv(), nl=False)
         return

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import uuid
 
 import polars as pl
 import psycopg
@@ -13,6 +14,7 @@ from boxoffice.alerts.reconciliation import reconciliation_query
 from boxoffice.ingest import ingest_stream
 from boxoffice.warehouse import (
     engine,
+    erasure,
     read_attribution_inputs,
     read_customer_summary,
     read_event_sales,
@@ -82,6 +84,8 @@ def two_tenants(make_database, tmp_path_factory):
         for table, frames in _forecast_tables([a, b]).items():
             write_partitions(table, frames, as_of=dt.date(2026, 10, 31))
         _pricing_tables([a, b])
+        for tenant in (a, b):  # an erasure each (of a customer the world does not have)
+            erasure.forget_customers(tenant, [str(uuid.uuid4())])
     return world["url"], a, b
 
 

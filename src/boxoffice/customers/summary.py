@@ -29,15 +29,6 @@ import datetime as dt
 import polars as pl
 
 TIME_UNITS = {"D": 1, "W": 7}
-SUMMARY_COLUMNS = [
-    "frequency",
-    "recency",
-    "T",
-    "monetary_value",
-    "purchases",
-    "total_value",
-    "days_since_last",
-]
 
 
 def _require(frame: pl.DataFrame, *columns: str) -> None:

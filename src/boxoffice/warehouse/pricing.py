@@ -23,7 +23,6 @@ from boxoffice.warehouse.schema import price_recommendations
 
 REFUSED = "BX001"  # the SQLSTATE analytics.decide raises a refusal with
 NAMESPACE = uuid.UUID("5b1a1c52-3f7e-4d53-9a43-0c1e6e0f2b7d")
-COLUMNS = [c.name for c in price_recommendations.columns]
 PUBLISHED = (
     "event_id", "current_price_cents", "recommended_price_cents", "demand_score",
     "expected_tickets_current", "expected_tickets_recommended", "expected_revenue_current",

@@ -296,18 +296,6 @@ def read_customer_segments(
     )
 
 
-def read_customer_models(
-    *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
-) -> pl.DataFrame:
-    return _partition(
-        "select model, param, estimate, std_error, log_likelihood, n_customers, converged"
-        " from analytics.customer_models where as_of = $1 order by model, param",
-        as_of,
-        tenant,
-        role,
-    )
-
-
 def previous_customer_run(
     *, as_of: dt.date, tenant: Tenant, role: Role = "reader"
 ) -> dt.date | None:

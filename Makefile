@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 SCALE  ?= medium
 SEED   ?= 42
 
-export PLOOMBER_STATS_ENABLED := false
+export PLOOMBER_STATS_ENABLED := false  # for `make lab`: JupyterLab loads Ploomber's extension
 
 AS_OF  ?= 2026-10-31
 PORT   ?= 8866

@@ -102,7 +102,6 @@ def main(verbose: bool, log_format: str | None) -> None:
     except config.ConfigError as exc:
         _fail(str(exc), 2)
     logs.configure(log_format, logging.INFO if verbose else logging.WARNING)
-    os.environ.setdefault("PLOOMBER_STATS_ENABLED", "false")
 
 
 # ------------------------------------------------------------------------------------ db

@@ -106,7 +106,6 @@ def _env(world: dict, tmp_path: Path, mark: str) -> dict:
         "BOXOFFICE_LANDING_DIR": str(world["landing"]),
         "BOXOFFICE_REPORTS_DIR": str(world["reports"]),
         "BOXOFFICE_HOME": str(tmp_path / "home"),
-        "PLOOMBER_STATS_ENABLED": "false",
         "BOXOFFICE_CRASH_MARK": mark,  # inherited by every process of the run
     }
 

@@ -161,7 +161,7 @@ def exclusive_lock() -> Iterator[int]:
 
 
 def _build(params: context.RunContext, directory: Path, *, force: bool, progress: bool) -> dict:
-    os.environ["PLOOMBER_STATS_ENABLED"] = "false"
+    os.environ["PLOOMBER_STATS_ENABLED"] = "false"  # the one place: never phone home
     from ploomber.spec import DAGSpec
 
     logging.getLogger("papermill").setLevel(logging.WARNING)

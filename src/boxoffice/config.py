@@ -14,6 +14,7 @@
 | BOXOFFICE_STATEMENT_TIMEOUT          | per statement, owner and reader (default 60 s; 0: none) |
 | BOXOFFICE_PIPELINE_STATEMENT_TIMEOUT | the same for the pipeline role (default 0: none)        |
 | BOXOFFICE_LOG_FORMAT                 | ``text`` (default) or ``json`` (one object per record)  |
+| BOXOFFICE_PROJECT_DIR                | the project (default: found from the working directory) |
 """
 
 from __future__ import annotations
@@ -55,10 +56,16 @@ class Settings:
 
 
 def project_root() -> Path:
-    """The nearest directory at or above the working directory that holds ``pipeline.yaml``
-    (notebook and dashboard kernels run in sub-directories of it), else the working directory."""
+    """The project: ``BOXOFFICE_PROJECT_DIR``, else the nearest directory at or above the
+    working directory that holds ``pipeline.yaml`` (notebook and dashboard kernels run in
+    sub-directories of it), else the checkout this package was installed from, else the working
+    directory. The one finder: settings, the pipeline and the dashboards all start here."""
+    if explicit := os.environ.get("BOXOFFICE_PROJECT_DIR"):
+        return Path(explicit).absolute()
     here = Path.cwd()
-    return next((d for d in (here, *here.parents) if (d / "pipeline.yaml").is_file()), here)
+    checkout = Path(__file__).resolve().parents[2]
+    candidates = (here, *here.parents, checkout)
+    return next((d for d in candidates if (d / "pipeline.yaml").is_file()), here)
 
 
 def settings() -> Settings:

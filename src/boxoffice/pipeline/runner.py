@@ -73,14 +73,11 @@ class RunOutcome:
 
 
 def project_dir() -> Path:
-    """Where ``pipeline.yaml`` lives: ``BOXOFFICE_PROJECT_DIR``, the working directory or a
-    parent of it, else the checkout this package was installed from."""
-    if explicit := os.environ.get("BOXOFFICE_PROJECT_DIR"):
-        return Path(explicit).absolute()
-    for candidate in (config.project_root(), Path(__file__).resolve().parents[3]):
-        if (candidate / "pipeline.yaml").is_file():
-            return candidate
-    raise PipelineError("no pipeline.yaml here or above: run from the boxoffice project")
+    """Where ``pipeline.yaml`` lives (:func:`boxoffice.config.project_root`), or a clear error."""
+    root = config.project_root()
+    if not (root / "pipeline.yaml").is_file():
+        raise PipelineError(f"no pipeline.yaml in {root}: run from the boxoffice project")
+    return root
 
 
 def check(as_of: str | dt.date, tenant: str | None) -> context.RunContext:

@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from boxoffice import privacy
-from boxoffice.alerts.reconciliation import reconciliation_query
+from boxoffice.checks.reconciliation import reconciliation_query
 from boxoffice.ingest.pseudonymize import mask_text, truncate_ip
 from boxoffice.warehouse import engine, replace_partitions
 from tests.ingest.conftest import TENANT_A, event, rows, run

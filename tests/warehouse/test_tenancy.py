@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from boxoffice import customers, forecast, metrics, pricing
-from boxoffice.alerts.reconciliation import reconciliation_query
+from boxoffice.checks.reconciliation import reconciliation_query
 from boxoffice.ingest import ingest_stream
 from boxoffice.warehouse import (
     engine,

@@ -1,1 +1,0 @@
-"""Checks that flag what needs a person's attention."""

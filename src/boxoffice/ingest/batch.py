@@ -176,6 +176,8 @@ def _chunks(lines: Iterable[bytes], size: int) -> Iterator[list[tuple[int, bytes
 
 NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# a dead letter keeps what it can of any line: NUL, which text cannot hold, becomes U+FFFD
+_DEAD_ESCAPES = {**_ESCAPES, 0: "\ufffd"}
 
 
 def _escape(text: str) -> str:
@@ -183,9 +185,12 @@ def _escape(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-def _copy_rows(conn: Connection, table: str, columns: Iterable[str], rows: Iterable[tuple]) -> None:
-    lines = ["\t".join(NULL if v is None else _escape(str(v)) for v in row) + "\n" for row in rows]
-    _copy(conn, table, columns, lines)
+def _copy_dead(conn: Connection, rows: Iterable[tuple]) -> None:
+    lines = [
+        "\t".join(NULL if v is None else str(v).translate(_DEAD_ESCAPES) for v in row) + "\n"
+        for row in rows
+    ]
+    _copy(conn, "raw.dead_letter", DEAD_LETTER_COLUMNS, lines)
 
 
 def _copy(conn: Connection, table: str, columns: Iterable[str], lines: list[str]) -> None:
@@ -215,6 +220,8 @@ class _Batch:
             event = None
             try:
                 event = orjson.loads(raw)
+                if b"\\u0000" in raw:
+                    validation.check_nul(event)
                 version, occurred = validation.validate(event, now=now)
                 if self.horizon is not None and occurred < self.horizon:
                     raise validation.Rejection(
@@ -295,10 +302,8 @@ class _Batch:
                 staged += events
                 self.late += late
         engine.set_tenant(self.conn, None)
-        _copy_rows(
+        _copy_dead(
             self.conn,
-            "raw.dead_letter",
-            DEAD_LETTER_COLUMNS,
             (
                 (self.batch_id, d.line, self.received_at, d.claimed_tenant, d.event_type,
                  d.why.field, d.why.rule, mask_text(d.why.reason), d.payload)

@@ -31,6 +31,7 @@ PII_MEMBER = re.compile(  # "email": "...", "ip": "...", ... inside unparseable 
     r'("(?:email|name|phone|ip|user_agent|customer_id)"\s*:\s*)"(?:[^"\\]|\\.)*"'
 )
 CACHE_LIMIT = 200_000
+MAX_DEPTH = 100  # of a dead letter's payload
 
 
 class InvalidIP(ValueError):
@@ -40,7 +41,9 @@ class InvalidIP(ValueError):
 def truncate_ip(value: str) -> str:
     """The /24 network of an IPv4 address or the /48 of an IPv6 one, as an address string."""
     parts = value.split(".")
-    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts):
+    if len(parts) == 4 and all(
+        p.isascii() and p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts
+    ):
         return f"{parts[0]}.{parts[1]}.{parts[2]}.0"
     try:
         address = ipaddress.ip_address(value)
@@ -111,19 +114,22 @@ class Pseudonymizer:
                 clean[name] = value
         return clean, customer_key
 
-    def best_effort(self, event: Any) -> Any:
+    def best_effort(self, event: Any, depth: int = 0) -> Any:
         """An invalid event made safe for the dead letter: its ``data`` pseudonymized where it
-        can be, every other string masked."""
+        can be, every other string masked, anything nested deeper than ``MAX_DEPTH`` cut off
+        (the JSON encoder refuses deeper)."""
+        if isinstance(event, dict | list) and depth == MAX_DEPTH:
+            return "[nested too deep]"
         if isinstance(event, dict):
             out = {}
             for name, value in event.items():
                 if name in REMOVED or name in ("ip", "user_agent", "customer_id"):
                     out[name] = "[masked]"
                 else:
-                    out[name] = self.best_effort(value)
+                    out[name] = self.best_effort(value, depth + 1)
             return out
         if isinstance(event, list):
-            return [self.best_effort(v) for v in event]
+            return [self.best_effort(v, depth + 1) for v in event]
         if isinstance(event, str):
             return mask_text(event)
         return event

@@ -246,9 +246,10 @@ def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None, event_
 def ingest(inputs: tuple[str, ...], landing: bool, as_json: bool) -> None:
     """Ingest CloudEvents NDJSON files (.gz too; - for stdin), one batch per file.
 
-    Every line ends up stored, a duplicate, or a dead letter with its reason:
-    received = stored + duplicates + rejected. A failed batch leaves nothing behind;
-    ingesting the same file again completes it.
+    Every non-blank line is received and ends up stored, a duplicate, or a dead letter
+    with its reason: received = stored + duplicates + rejected. Blank lines (only ASCII
+    whitespace) are skipped and not counted; line numbers count them.
+    A failed batch leaves nothing behind; ingesting the same file again completes it.
     """
     from boxoffice.ingest import ingest_path
     from boxoffice.ingest import landing as landing_folder

@@ -133,9 +133,11 @@ def test_gzip_input_is_recognised_by_its_content(db):
     assert result.input_sha256 == hashlib.sha256(payload).hexdigest()
 
 
-def test_blank_lines_are_not_events(db):
-    result = ingest.ingest_stream(io.BytesIO(b"\n" + ndjson(event()) + b"  \n\n"), name="t")
-    assert (result.received, result.stored) == (1, 1)
+def test_blank_lines_are_not_received_but_are_numbered(db):
+    text = b"\n" + ndjson(event()) + b"  \n\t\r\n" + b"{oops\n\n"
+    result = ingest.ingest_stream(io.BytesIO(text), name="t")
+    assert (result.received, result.stored, result.rejected) == (2, 1, 1)
+    assert rows("select line_number from raw.dead_letter") == [(5,)]
 
 
 def test_a_failure_mid_batch_leaves_nothing_and_a_rerun_completes_it(db, monkeypatch):

@@ -135,3 +135,9 @@ def test_killed_mid_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_run
         )
     _cli("ingest", str(path))
     assert _state() == interrupted
+
+
+def test_help_states_the_blank_line_rule():
+    text = " ".join(CliRunner().invoke(main, ["ingest", "--help"]).output.split())
+    assert "Every non-blank line is received" in text
+    assert "Blank lines (only ASCII whitespace) are skipped and not counted" in text

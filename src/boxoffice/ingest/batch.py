@@ -10,7 +10,9 @@ connection).
 
 Accounting, exact by construction: every non-blank line is *received* and ends as exactly one
 of *stored*, *duplicate* (same ``(source, id)`` as an event already stored) or *rejected* (a
-dead letter row). ``raw.ingest_batches`` checks ``received = stored + duplicates + rejected``.
+dead letter row); ``raw.ingest_batches`` checks ``received = stored + duplicates + rejected``.
+A blank line (only ASCII whitespace) is skipped and not counted; line numbers, as in the dead
+letter, count every line.
 A failure anywhere rolls the whole batch back; running the same input again completes it.
 
 *Late* events are stored events whose UTC day is before the newest day their tenant had

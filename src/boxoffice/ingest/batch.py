@@ -31,6 +31,7 @@ import logging
 import sys
 import time
 import uuid
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -162,6 +163,19 @@ def open_input(raw: BinaryIO) -> tuple[_HashingReader, BinaryIO]:
     if buffered.peek(2)[:2] == b"\x1f\x8b":
         return hashing, gzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]
     return hashing, buffered
+
+
+class InputError(Exception):
+    """The input cannot be read as a whole (a corrupt gzip file, a read error): nothing of it
+    was stored, and trying again will not help."""
+
+
+def _lines(stream: BinaryIO, name: str) -> Iterator[bytes]:
+    try:
+        yield from stream
+    except (OSError, EOFError, zlib.error) as exc:
+        kind = "corrupt gzip file" if isinstance(stream, gzip.GzipFile) else "unreadable file"
+        raise InputError(f"{name}: {kind} ({exc}); nothing stored") from None
 
 
 def _chunks(lines: Iterable[bytes], size: int) -> Iterator[list[tuple[int, bytes]]]:
@@ -401,7 +415,7 @@ def _ingest(raw, *, name, chunk_lines, progress, now) -> BatchResult:
         batch = _Batch(conn, batch_id, received_at)
         received = 0
         pending: Future | None = None
-        for chunk in _chunks(lines, chunk_lines):
+        for chunk in _chunks(_lines(lines, name), chunk_lines):
             parsed = batch.parse(chunk, received_at)
             received += parsed.received
             if pending is not None:

@@ -161,3 +161,15 @@ def test_a_failure_mid_batch_leaves_nothing_and_a_rerun_completes_it(db, monkeyp
     monkeypatch.setattr(batch._Batch, "load", original)
     result = run(*events, chunk_lines=3)
     assert (result.received, result.stored, result.rejected) == (11, 10, 1)
+
+
+def test_an_unknown_tenant_is_a_dead_letter_holding_the_pseudonymized_data(db):
+    unknown = event(tenant="0194f1d2-0000-7000-8000-0000000000ff", url="https://t.example/a\\b")
+    result = run(event(), {**unknown, "data": {**unknown["data"], "ip": "203.0.113.77"}})
+    assert (result.stored, result.rejected) == (1, 1)
+    [(claimed, rule, payload)] = rows("select claimed_tenant, rule, payload from raw.dead_letter")
+    assert (claimed, rule) == ("0194f1d2-0000-7000-8000-0000000000ff", "known-tenant")
+    assert payload == (
+        '{"session_id":"s-1","channel":"web","url":"https://t.example/a\\\\b",'
+        '"ip_network":"203.0.113.0"}'
+    )

@@ -242,8 +242,15 @@ def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None, event_
     help="Ingest the new files of the landing folder (BOXOFFICE_LANDING_DIR) instead.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print each batch's counts as JSON.")
+@click.option(
+    "--workers",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Parse in this many processes (0: in this one); pays only with idle cores.",
+)
 @handle_errors
-def ingest(inputs: tuple[str, ...], landing: bool, as_json: bool) -> None:
+def ingest(inputs: tuple[str, ...], landing: bool, as_json: bool, workers: int) -> None:
     """Ingest CloudEvents NDJSON files (.gz too; - for stdin), one batch per file.
 
     With --landing, a file that cannot be read as a whole (a corrupt gzip file) is moved
@@ -263,7 +270,7 @@ def ingest(inputs: tuple[str, ...], landing: bool, as_json: bool) -> None:
 
     def ingest_one(path):
         with _progress_bar(path) as bar:
-            result = ingest_path(path, progress=bar)
+            result = ingest_path(path, progress=bar, workers=workers)
         results.append(result.as_dict())
         if not as_json:
             _print_batch(result)

@@ -6,6 +6,7 @@ import datetime as dt
 import gzip
 import hashlib
 import io
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -173,3 +174,18 @@ def test_an_unknown_tenant_is_a_dead_letter_holding_the_pseudonymized_data(db):
         '{"session_id":"s-1","channel":"web","url":"https://t.example/a\\\\b",'
         '"ip_network":"203.0.113.0"}'
     )
+
+
+def test_parsing_in_worker_processes_keeps_order_and_accounting(db):
+    lines = [event(id=str(i % 7)) for i in range(30)]  # ids 0..6, then 23 repeats
+    unknown = event(tenant=str(uuid.uuid4()), url="https://t.example/a\\b")
+    lines[10:10] = [b"not json", unknown, event("add_to_cart", quantity=0)]
+    result = run(*lines, chunk_lines=3, workers=2)
+    assert (result.received, result.stored, result.duplicates, result.rejected) == (33, 7, 23, 3)
+    assert result.rejections == {"(line): json": 1, "tenantid: known-tenant": 1,
+                                 "data.quantity: minimum": 1}  # fmt: skip
+    dead = rows("select line_number, rule, payload from raw.dead_letter order by 1")
+    assert [d[:2] for d in dead] == [(11, "json"), (12, "known-tenant"), (13, "minimum")]
+    assert dead[1][2] == '{"session_id":"s-1","channel":"web","url":"https://t.example/a\\\\b"}'
+
+    assert rows("select event_id from raw.events order by 1") == [(str(i),) for i in range(7)]

@@ -51,6 +51,9 @@ class Rejection(Exception):
     def __str__(self) -> str:
         return self.reason
 
+    def __reduce__(self):  # pickled back from parsing processes; the fields are frozen
+        return Rejection, (self.field, self.rule, self.detail)
+
 
 def parse_time(value: str) -> dt.datetime:
     """An RFC 3339 timestamp as an aware UTC datetime (fractions beyond microseconds dropped)."""

@@ -247,7 +247,7 @@ def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None, event_
     type=click.IntRange(0),
     default=0,
     show_default=True,
-    help="Parse in this many processes (0: in this one); pays only with idle cores.",
+    help="Parse in this many processes (0: in this one); pays only with a spare core.",
 )
 @handle_errors
 def ingest(inputs: tuple[str, ...], landing: bool, as_json: bool, workers: int) -> None:

@@ -17,7 +17,7 @@ duplicated lines (the issue's mix).
 Each variant gets a fresh database on the same throwaway server. Peak memory (max RSS) of the
 ingest process is measured for a quarter of the file and for the whole file.
 
-    .venv/bin/python -m bench.ingest [--events 1000000]
+    .venv/bin/python -m bench.ingest [--events 1000000] [--workers 0]
 """
 
 from __future__ import annotations
@@ -133,14 +133,16 @@ def _peak_rss_mib(pid: int) -> float | None:
     return int(kib) / 1024 if kib else None  # None too once the process is a zombie
 
 
-def ours(db: str, path: Path) -> dict:
-    """`boxoffice ingest` in a child process: wall time, counts, and its peak memory."""
+def ours(db: str, path: Path, workers: int) -> dict:
+    """`boxoffice ingest` in a child process: wall time, counts, and its peak memory (of the
+    main process; parsing processes, with ``workers``, come on top)."""
     env = {**os.environ, "BOXOFFICE_DATABASE_URL": db}
     out = Path(tempfile.mktemp(suffix=".json"))
     started = time.perf_counter()
+    command = ["ingest", str(path), "--json", "--workers", str(workers)]
     with out.open("wb") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "boxoffice.cli", "ingest", str(path), "--json"],
+            [sys.executable, "-m", "boxoffice.cli", *command],
             env=env,
             stdout=sink,
         )
@@ -207,7 +209,9 @@ def export_clean(db: str, path: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
-    n = parser.parse_args().events
+    parser.add_argument("--workers", type=int, default=0, help="ingest --workers (parsing)")
+    args = parser.parse_args()
+    n, workers = args.events, args.workers
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     lines = make_events(n)
     full, quarter = tmp / "events.ndjson", tmp / "quarter.ndjson"
@@ -215,9 +219,9 @@ def main() -> None:
     quarter.write_bytes(b"\n".join(lines[: n // 4]) + b"\n")
     sample, lines = lines[:PEER_A_LINES], None  # free the rest before measuring
     with server() as url:
-        small = ours(prepare(url, "bench_ingest_quarter"), quarter)
+        small = ours(prepare(url, "bench_ingest_quarter"), quarter, workers)
         db = prepare(url, "bench_ingest_ours")
-        result = ours(db, full)
+        result = ours(db, full, workers)
         clean = tmp / "clean.copy"
         rows = export_clean(db, clean)
         copy_s = peer_raw_copy(prepare(url, "bench_ingest_copy"), clean)
@@ -226,6 +230,7 @@ def main() -> None:
     rate = n / result["seconds"]
     table = {
         "events": n,
+        "ours_workers": workers,
         "file_mib": round(full.stat().st_size / 2**20, 1),
         "ours": {
             k: result[k]
@@ -244,7 +249,8 @@ def main() -> None:
         "date": dt.date.today().isoformat(),
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ingest.json").write_text(json.dumps(table, indent=2) + "\n")
+    name = f"ingest_workers{workers}.json" if workers else "ingest.json"
+    (RESULTS / name).write_text(json.dumps(table, indent=2) + "\n")
     print(json.dumps(table, indent=2))
 
 

@@ -13,9 +13,11 @@
 # %% [markdown]
 # # Ingest
 # New behaviour-event files of the landing folder become batches in `raw` (validated,
-# pseudonymized, deduplicated; every rejected line a dead letter with its reason). Then each
-# tenant's event stream is reconciled for this run's `as_of`: days below 80 % of their trailing
-# 7-day mean, and days whose purchase events disagree with online orders, are flagged in
+# pseudonymized, deduplicated; every rejected line a dead letter with its reason). A file that
+# cannot be read at all (a corrupt gzip file) is set aside in `rejected/` with its reason, and
+# the others go on. Then each tenant's event stream is reconciled for this run's `as_of`: days
+# below 80 % of their trailing 7-day mean, and days whose purchase events disagree with online
+# orders, are flagged in
 # `analytics.event_reconciliation`.
 
 # %% tags=["parameters"]
@@ -44,10 +46,12 @@ run = context.parse(as_of=as_of, tenants=tenants)
 
 # %%
 folder = landing.landing_dir()
-results = landing.ingest_new(folder) if folder.is_dir() else []
-display(Markdown(f"{len(results)} new file(s) in `{folder}`."))
-if results:
-    display(pl.DataFrame([r.as_dict() for r in results]).drop("rejections", "batch_id"))
+landed = landing.ingest_new(folder) if folder.is_dir() else landing.Landed()
+display(Markdown(f"{len(landed.batches)} new file(s) in `{folder}`."))
+if landed.batches:
+    display(pl.DataFrame([r.as_dict() for r in landed.batches]).drop("rejections", "batch_id"))
+for aside in landed.set_aside:  # the run goes on; the file waits in rejected/ to be repaired
+    display(Markdown(f"**Set aside** `{aside.path}`: {aside.reason}"))
 
 # %%
 batches = warehouse.read_batches(limit=30)

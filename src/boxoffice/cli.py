@@ -337,35 +337,54 @@ def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None, event_
     help="Ingest the new files of the landing folder (BOXOFFICE_LANDING_DIR) instead.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print each batch's counts as JSON.")
+@click.option(
+    "--workers",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Parse in this many processes (0: in this one); pays only with a spare core.",
+)
 @handle_errors
-def ingest(inputs: tuple[str, ...], landing: bool, as_json: bool) -> None:
+def ingest(inputs: tuple[str, ...], landing: bool, as_json: bool, workers: int) -> None:
     """Ingest CloudEvents NDJSON files (.gz too; - for stdin), one batch per file.
 
-    Every line ends up stored, a duplicate, or a dead letter with its reason:
-    received = stored + duplicates + rejected. A failed batch leaves nothing behind;
-    ingesting the same file again completes it.
+    With --landing, a file that cannot be read as a whole (a corrupt gzip file) is moved
+    to rejected/ in the landing folder, with NAME.reason next to it, and the others go on.
+
+    Every non-blank line is received and ends up stored, a duplicate, or a dead letter
+    with its reason: received = stored + duplicates + rejected. Blank lines (only ASCII
+    whitespace) are skipped and not counted; line numbers count them.
+    A failed batch leaves nothing behind; ingesting the same file again completes it.
     """
-    from boxoffice.ingest import ingest_path
+    from boxoffice.ingest import InputError, ingest_path
     from boxoffice.ingest import landing as landing_folder
 
     if landing == bool(inputs):
         _fail("give FILE arguments or --landing (not both)", 2)
-    try:
-        paths = landing_folder.pending(landing_folder.landing_dir()) if landing else list(inputs)
-    except FileNotFoundError as exc:
-        _fail(str(exc))
-    if landing and not paths and not as_json:
-        click.echo("no new files in the landing folder", err=True)
     results = []
-    for path in paths:
-        try:
-            with _progress_bar(path) as bar:
-                result = ingest_path(path, progress=bar)
-        except FileNotFoundError as exc:
-            _fail(str(exc))
+
+    def ingest_one(path):
+        with _progress_bar(path) as bar:
+            result = ingest_path(path, progress=bar, workers=workers)
         results.append(result.as_dict())
         if not as_json:
             _print_batch(result)
+        return result
+
+    if landing:
+        try:
+            landed = landing_folder.ingest_new(ingest=ingest_one)
+        except FileNotFoundError as exc:
+            _fail(str(exc))
+        for aside in landed.set_aside:
+            click.secho(f"set aside {aside.path}: {aside.reason}", fg="yellow", err=True)
+        if not landed.batches and not landed.set_aside and not as_json:
+            click.echo("no new files in the landing folder", err=True)
+    for path in inputs:
+        try:
+            ingest_one(path)
+        except (FileNotFoundError, InputError) as exc:
+            _fail(str(exc))
     if as_json:
         click.echo(json.dumps(results, indent=2))
 

@@ -6,6 +6,7 @@ import datetime as dt
 import gzip
 import hashlib
 import io
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -133,9 +134,11 @@ def test_gzip_input_is_recognised_by_its_content(db):
     assert result.input_sha256 == hashlib.sha256(payload).hexdigest()
 
 
-def test_blank_lines_are_not_events(db):
-    result = ingest.ingest_stream(io.BytesIO(b"\n" + ndjson(event()) + b"  \n\n"), name="t")
-    assert (result.received, result.stored) == (1, 1)
+def test_blank_lines_are_not_received_but_are_numbered(db):
+    text = b"\n" + ndjson(event()) + b"  \n\t\r\n" + b"{oops\n\n"
+    result = ingest.ingest_stream(io.BytesIO(text), name="t")
+    assert (result.received, result.stored, result.rejected) == (2, 1, 1)
+    assert rows("select line_number from raw.dead_letter") == [(5,)]
 
 
 def test_a_failure_mid_batch_leaves_nothing_and_a_rerun_completes_it(db, monkeypatch):
@@ -159,3 +162,30 @@ def test_a_failure_mid_batch_leaves_nothing_and_a_rerun_completes_it(db, monkeyp
     monkeypatch.setattr(batch._Batch, "load", original)
     result = run(*events, chunk_lines=3)
     assert (result.received, result.stored, result.rejected) == (11, 10, 1)
+
+
+def test_an_unknown_tenant_is_a_dead_letter_holding_the_pseudonymized_data(db):
+    unknown = event(tenant="0194f1d2-0000-7000-8000-0000000000ff", url="https://t.example/a\\b")
+    result = run(event(), {**unknown, "data": {**unknown["data"], "ip": "203.0.113.77"}})
+    assert (result.stored, result.rejected) == (1, 1)
+    [(claimed, rule, payload)] = rows("select claimed_tenant, rule, payload from raw.dead_letter")
+    assert (claimed, rule) == ("0194f1d2-0000-7000-8000-0000000000ff", "known-tenant")
+    assert payload == (
+        '{"session_id":"s-1","channel":"web","url":"https://t.example/a\\\\b",'
+        '"ip_network":"203.0.113.0"}'
+    )
+
+
+def test_parsing_in_worker_processes_keeps_order_and_accounting(db):
+    lines = [event(id=str(i % 7)) for i in range(30)]  # ids 0..6, then 23 repeats
+    unknown = event(tenant=str(uuid.uuid4()), url="https://t.example/a\\b")
+    lines[10:10] = [b"not json", unknown, event("add_to_cart", quantity=0)]
+    result = run(*lines, chunk_lines=3, workers=2)
+    assert (result.received, result.stored, result.duplicates, result.rejected) == (33, 7, 23, 3)
+    assert result.rejections == {"(line): json": 1, "tenantid: known-tenant": 1,
+                                 "data.quantity: minimum": 1}  # fmt: skip
+    dead = rows("select line_number, rule, payload from raw.dead_letter order by 1")
+    assert [d[:2] for d in dead] == [(11, "json"), (12, "known-tenant"), (13, "minimum")]
+    assert dead[1][2] == '{"session_id":"s-1","channel":"web","url":"https://t.example/a\\\\b"}'
+
+    assert rows("select event_id from raw.events order by 1") == [(str(i),) for i in range(7)]

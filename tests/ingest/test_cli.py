@@ -3,12 +3,14 @@ killed mid-batch."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
 import subprocess
 import sys
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -135,3 +137,55 @@ def test_killed_mid_batch_leaves_nothing_and_a_rerun_equals_an_uninterrupted_run
         )
     _cli("ingest", str(path))
     assert _state() == interrupted
+
+
+def test_help_states_the_blank_line_rule():
+    text = " ".join(CliRunner().invoke(main, ["ingest", "--help"]).output.split())
+    assert "Every non-blank line is received" in text
+    assert "Blank lines (only ASCII whitespace) are skipped and not counted" in text
+
+
+def _corrupt_gzip(kind: str) -> bytes:
+    whole = gzip.compress(ndjson(*(event(id=f"c{i}") for i in range(200))))
+    if kind == "truncated":
+        return whole[: len(whole) // 2]
+    return whole[:10] + bytes(b ^ 0x5A for b in whole[10:40]) + whole[40:]  # a damaged block
+
+
+@pytest.mark.parametrize("kind", ["truncated", "damaged"])
+def test_a_corrupt_gzip_file_is_one_clear_error_and_stores_nothing(db, tmp_path, kind):
+    path = tmp_path / "bad.ndjson.gz"
+    path.write_bytes(_corrupt_gzip(kind))
+    result = CliRunner().invoke(main, ["ingest", str(path)])
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith(f"error: {path}: corrupt gzip file (")
+    assert line.endswith("); nothing stored")
+    for table in ("raw.events", "raw.event_ids", "raw.dead_letter", "raw.ingest_batches"):
+        assert rows(f"select count(*) from {table}") == [(0,)], table
+
+
+def test_landing_sets_a_corrupt_file_aside_and_ingests_the_others(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("BOXOFFICE_LANDING_DIR", str(tmp_path))
+    (tmp_path / "a.ndjson.gz").write_bytes(gzip.compress(ndjson(event(id="a1"), event(id="a2"))))
+    (tmp_path / "b.ndjson.gz").write_bytes(_corrupt_gzip("truncated"))
+    (tmp_path / "c.ndjson").write_bytes(ndjson(event(id="c1")))
+    result = CliRunner().invoke(main, ["ingest", "--landing", "--json"])
+    assert result.exit_code == 0, result.output
+    [first, second] = json.loads(result.stdout)
+    assert [(r["input_name"], r["stored"]) for r in (first, second)] == [
+        (str(tmp_path / "a.ndjson.gz"), 2),
+        (str(tmp_path / "c.ndjson"), 1),
+    ]
+    aside = tmp_path / "rejected" / "b.ndjson.gz"
+    reason = (tmp_path / "rejected" / "b.ndjson.gz.reason").read_text()
+    assert reason.startswith(f"{tmp_path / 'b.ndjson.gz'}: corrupt gzip file (")
+    assert f"set aside {aside}: {reason.strip()}" in result.stderr
+    assert aside.read_bytes() == _corrupt_gzip("truncated")
+    assert not (tmp_path / "b.ndjson.gz").exists()
+    assert rows("select event_id from raw.events order by 1") == [("a1",), ("a2",), ("c1",)]
+    assert rows("select count(*) from raw.ingest_batches") == [(2,)]
+    # the next run does not trip over it again; a repaired file put back is ingested
+    assert _cli("ingest", "--landing").output.strip() == "no new files in the landing folder"
+    (tmp_path / "b.ndjson.gz").write_bytes(gzip.compress(ndjson(event(id="b1"))))
+    assert [r["stored"] for r in json.loads(_cli("ingest", "--landing", "--json").output)] == [1]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+import pytest
 import sqlalchemy as sa
 
 from boxoffice import privacy
 from boxoffice.checks.reconciliation import reconciliation_query
-from boxoffice.ingest.pseudonymize import mask_text, truncate_ip
+from boxoffice.ingest.pseudonymize import mask_text, mask_value, truncate_ip
 from boxoffice.warehouse import engine, replace_partitions
 from tests.ingest.conftest import TENANT_A, event, rows, run
 
@@ -104,3 +106,50 @@ def test_what_is_kept_instead(db):
     assert len(checkout["user_agent_hash"]) == 16
     assert page["url"] == "https://t.example/?email=[masked]"
     assert not {"email", "name", "phone", "ip", "user_agent", "customer_id"} & set(checkout)
+
+
+ENCODED = [
+    # (free text as sent, as stored)
+    ("https://t.example/?email=ada%40example.org&x=1", "https://t.example/?email=[masked]&x=1"),
+    ("https://t.example/?to=ADA%2Elovelace%40EXAMPLE%2eorg", "https://t.example/?to=[masked]"),
+    (
+        "https://t.example/?next=%2Fu%2Fada%2540example.org",
+        "https://t.example/?next=%2Fu%2F[masked]",
+    ),
+    ("https://t.example/fans/ada%40example.org/tickets", "https://t.example/fans/[masked]/tickets"),
+    ("https://t.example/fans/ada@example.org/tickets", "https://t.example/fans/[masked]/tickets"),
+    ("https://t.example/e/7#contact=ada%40example.org", "https://t.example/e/7#contact=[masked]"),
+    ("https://t.example/?q=caf%C3%A9%40example.org", "https://t.example/?q=[masked]"),
+    ("https://t.example/?q=ada%252540example.org", "https://t.example/?q=[masked]"),  # thrice
+    ("call+020+7946+0958+today", "call+[masked]+today"),  # "+": a space in a form
+    ("tel%3A%2B44%2020%207946%200958", "tel%3A[masked]"),
+    ("ada+tickets@example.org", "[masked]"),  # "+": itself in an address
+    ("100% jazz, 50%off", "100% jazz, 50%off"),  # not escapes: left alone
+    ("x%C3%28y", "x%C3%28y"),  # not UTF-8: left as it is
+]
+
+
+@pytest.mark.parametrize(("sent", "stored"), ENCODED)
+def test_masking_decodes_as_a_browser_and_masks_the_stored_form(sent, stored):
+    assert mask_value(sent) == stored
+
+
+def test_encoded_addresses_are_masked_in_events_and_dead_letters(db):
+    url, stored = ENCODED[0]
+    referrer, referrer_stored = ENCODED[2]
+    result = run(
+        event("page_view", url=url, referrer=referrer),
+        event("search", query="call+020+7946+0958+today"),
+        event("page_view", url=url, password="x"),  # rejected: masked the same way
+        f'{{"broken": "{url}'.encode(),
+    )
+    assert (result.stored, result.rejected) == (2, 2)
+    assert rows(
+        "select payload->>'url', payload->>'referrer' from raw.events where type = 'page_view'"
+    ) == [(stored, referrer_stored)]
+    assert rows("select payload->>'query' from raw.events where type = 'search'") == [
+        ("call+[masked]+today",)
+    ]
+    dead = [p for (p,) in rows("select payload from raw.dead_letter order by line_number")]
+    assert json.loads(dead[0])["data"]["url"] == stored
+    assert dead[1] == f'{{"broken": "{stored}'

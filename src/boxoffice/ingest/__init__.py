@@ -5,7 +5,7 @@
 :mod:`.landing` picks up new files from a folder, :mod:`.retention` drops old months.
 """
 
-from boxoffice.ingest.batch import BatchResult, ingest_path, ingest_stream
+from boxoffice.ingest.batch import BatchResult, InputError, ingest_path, ingest_stream
 from boxoffice.ingest.validate import Rejection
 
-__all__ = ["BatchResult", "Rejection", "ingest_path", "ingest_stream"]
+__all__ = ["BatchResult", "InputError", "Rejection", "ingest_path", "ingest_stream"]

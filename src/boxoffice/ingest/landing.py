@@ -4,21 +4,42 @@ A file is new until a batch with the same content (SHA-256 of its bytes) has bee
 file renamed or copied again is not ingested twice, and a file whose batch failed is retried
 on the next run. Writers should move finished files in atomically (write ``x.ndjson.part``,
 then rename): names starting with ``.`` or ending in ``.part``/``.tmp`` are ignored.
+
+A file that fails as a whole (:class:`~boxoffice.ingest.batch.InputError`: a corrupt gzip
+file) would fail every run; it is *set aside* instead: moved to ``rejected/`` inside the
+folder, with ``<name>.reason`` next to it saying why (a later file of the same name replaces
+both), and the other files are ingested. Once repaired, it is put back to be ingested.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from boxoffice import config
-from boxoffice.ingest.batch import BatchResult, ingest_path
+from boxoffice.ingest.batch import BatchResult, InputError, ingest_path
 from boxoffice.warehouse import engine
 
 SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
+REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class SetAside:
+    path: Path  # where the file is now, in rejected/
+    reason: str
+
+
+@dataclass
+class Landed:
+    """What one pass over the landing folder did."""
+
+    batches: list[BatchResult] = field(default_factory=list)
+    set_aside: list[SetAside] = field(default_factory=list)
 
 
 def landing_dir() -> Path:
@@ -61,13 +82,24 @@ def pending(folder: Path) -> list[Path]:
     return sorted(p for sha, p in files.items() if sha not in seen)
 
 
+def set_aside(path: Path, reason: str) -> SetAside:
+    """Move ``path`` into the ``rejected/`` folder next to it, with ``<name>.reason``."""
+    folder = path.parent / REJECTED
+    folder.mkdir(exist_ok=True)
+    target = path.rename(folder / path.name)
+    target.with_name(f"{target.name}.reason").write_text(reason + "\n")
+    return SetAside(target, reason)
+
+
 def ingest_new(
-    folder: Path | None = None, *, on_file: Callable[[Path], None] | None = None
-) -> list[BatchResult]:
-    """Ingest every new file of the landing folder, one batch each, in name order."""
-    results = []
+    folder: Path | None = None, *, ingest: Callable[[Path], BatchResult] = ingest_path
+) -> Landed:
+    """Ingest every new file of the landing folder, one batch each, in name order, with
+    ``ingest``; set aside the files that fail as a whole."""
+    landed = Landed()
     for path in pending(folder or landing_dir()):
-        if on_file:
-            on_file(path)
-        results.append(ingest_path(path))
-    return results
+        try:
+            landed.batches.append(ingest(path))
+        except InputError as exc:
+            landed.set_aside.append(set_aside(path, str(exc)))
+    return landed

@@ -7,14 +7,15 @@
 - ``user_agent`` → a keyed hash (16 hex digits): equal agents stay comparable, the string is gone;
 - ``email``, ``name``, ``phone`` → removed;
 - free text (``url``, ``referrer``, ``query``, and anything else that is not an identifier) has
-  e-mail addresses, phone numbers and IPv4 addresses masked.
+  e-mail addresses, phone numbers and IPv4 addresses masked, found in the text as a browser
+  decodes it (percent-escapes, double encoding, ``+`` for a space) and masked in the form it
+  was sent (:func:`mask_value`).
 
 :func:`mask_text` applies the masking to a line that could not even be parsed, for the dead letter.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 import re
@@ -30,7 +31,11 @@ SEVERAL_DIGITS = re.compile(r"\d.*\d.*\d.*\d")  # cheap test: too few digits, no
 PII_MEMBER = re.compile(  # "email": "...", "ip": "...", ... inside unparseable text
     r'("(?:email|name|phone|ip|user_agent|customer_id)"\s*:\s*)"(?:[^"\\]|\\.)*"'
 )
+IPV4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})", re.ASCII)
+PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+DECODE_ROUNDS = 3
 CACHE_LIMIT = 200_000
+MAX_DEPTH = 100  # of a dead letter's payload
 
 
 class InvalidIP(ValueError):
@@ -39,9 +44,8 @@ class InvalidIP(ValueError):
 
 def truncate_ip(value: str) -> str:
     """The /24 network of an IPv4 address or the /48 of an IPv6 one, as an address string."""
-    parts = value.split(".")
-    if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) < 256 for p in parts):
-        return f"{parts[0]}.{parts[1]}.{parts[2]}.0"
+    if (dotted := IPV4.fullmatch(value)) and max(map(int, dotted.groups())) < 256:
+        return f"{dotted[1]}.{dotted[2]}.{dotted[3]}.0"
     try:
         address = ipaddress.ip_address(value)
     except ValueError:
@@ -50,13 +54,80 @@ def truncate_ip(value: str) -> str:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
 
 
-def mask_value(text: str) -> str:
-    """Mask e-mail addresses, phone numbers and IPv4 addresses in free text."""
-    if "@" in text:
-        text = EMAIL.sub("[masked]", text)
+def _find(text: str) -> list[tuple[int, int]]:
+    spans = [m.span() for m in EMAIL.finditer(text)] if "@" in text else []
     if SEVERAL_DIGITS.search(text):
-        text = NUMBER.sub("[masked]", text)
-    return text
+        spans += [m.span() for m in NUMBER.finditer(text)]
+    return spans
+
+
+def _utf8_length(lead: int) -> int:
+    return 1 if lead < 0x80 else 2 if lead >> 5 == 6 else 3 if lead >> 4 == 14 else 4
+
+
+def _percent_decoded(text: str, starts: list[int], ends: list[int]):
+    """``text`` with its %XX escapes decoded as UTF-8 (an escape that is not part of a valid
+    UTF-8 sequence stays as it is), and where each decoded character was in the input."""
+    out, out_starts, out_ends, done = [], [], [], 0
+    for run in PERCENT_RUN.finditer(text):
+        for i in range(done, run.start()):
+            out.append(text[i])
+            out_starts.append(starts[i])
+            out_ends.append(ends[i])
+        data, at = bytes.fromhex(run.group().replace("%", "")), run.start()
+        k = 0
+        while k < len(data):
+            size = _utf8_length(data[k])
+            try:
+                char = data[k : k + size].decode()
+            except UnicodeDecodeError:
+                char, size = text[at + 3 * k : at + 3 * k + 3], 1  # kept as three characters
+                out.extend(char)
+                out_starts.extend(starts[at + 3 * k : at + 3 * k + 3])
+                out_ends.extend(ends[at + 3 * k : at + 3 * k + 3])
+            else:
+                out.append(char)
+                out_starts.append(starts[at + 3 * k])
+                out_ends.append(ends[at + 3 * (k + size) - 1])
+            k += size
+        done = run.end()
+    for i in range(done, len(text)):
+        out.append(text[i])
+        out_starts.append(starts[i])
+        out_ends.append(ends[i])
+    return "".join(out), out_starts, out_ends
+
+
+def mask_value(text: str) -> str:
+    """Mask e-mail addresses, phone numbers and IPv4 addresses in free text.
+
+    They are looked for as a browser would decode the text: %XX escapes (either case, as UTF-8)
+    decoded up to ``DECODE_ROUNDS`` times (double encoding), and ``+`` read both as itself and
+    as a space (form encoding). What matched is masked in the text as it was given, escapes and
+    all, so a URL keeps its form."""
+    if "%" not in text and "+" not in text:  # the common case: nothing encoded
+        if "@" in text:
+            text = EMAIL.sub("[masked]", text)
+        if SEVERAL_DIGITS.search(text):
+            text = NUMBER.sub("[masked]", text)
+        return text
+    decoded, starts, ends = text, list(range(len(text))), list(range(1, len(text) + 1))
+    for _ in range(DECODE_ROUNDS):
+        if not PERCENT_RUN.search(decoded):
+            break
+        decoded, starts, ends = _percent_decoded(decoded, starts, ends)
+    spaced = "".join(  # a "+" of the input read as a space
+        " " if c == "+" and ends[i] - starts[i] == 1 else c for i, c in enumerate(decoded)
+    )
+    found = _find(decoded) + (_find(spaced) if spaced != decoded else [])
+    if not found:
+        return text
+    masked, done = [], 0
+    for start, end in sorted((starts[a], ends[b - 1]) for a, b in found):
+        if start >= done:
+            masked.append(text[done:start] + "[masked]")
+        done = max(done, end)  # overlapping matches extend the masked part
+    return "".join(masked) + text[done:]
 
 
 def mask_text(text: str) -> str:
@@ -73,7 +144,7 @@ class Pseudonymizer:
         self._agents: dict[str, str] = {}
 
     def _hmac(self, value: str) -> str:
-        return hmac.new(self._secret, value.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._secret, value.encode(), "sha256").hex()
 
     def customer_key(self, customer_id: str) -> str:
         if (key := self._keys.get(customer_id)) is None:
@@ -111,19 +182,22 @@ class Pseudonymizer:
                 clean[name] = value
         return clean, customer_key
 
-    def best_effort(self, event: Any) -> Any:
+    def best_effort(self, event: Any, depth: int = 0) -> Any:
         """An invalid event made safe for the dead letter: its ``data`` pseudonymized where it
-        can be, every other string masked."""
+        can be, every other string masked, anything nested deeper than ``MAX_DEPTH`` cut off
+        (the JSON encoder refuses deeper)."""
+        if isinstance(event, dict | list) and depth == MAX_DEPTH:
+            return "[nested too deep]"
         if isinstance(event, dict):
             out = {}
             for name, value in event.items():
                 if name in REMOVED or name in ("ip", "user_agent", "customer_id"):
                     out[name] = "[masked]"
                 else:
-                    out[name] = self.best_effort(value)
+                    out[name] = self.best_effort(value, depth + 1)
             return out
         if isinstance(event, list):
-            return [self.best_effort(v) for v in event]
+            return [self.best_effort(v, depth + 1) for v in event]
         if isinstance(event, str):
             return mask_text(event)
         return event

@@ -7,6 +7,12 @@ unknown field — possibly unknown personal data — never reaches storage. On t
 ``time`` must be RFC 3339 with an offset (section 5.6), a real instant, and at most a day in the
 future.
 
+Content PostgreSQL cannot hold is decided here too, per line: a string or member name holding
+the NUL character (the escape ``\\u0000``; ``text`` and ``jsonb`` refuse it) is rejected, rule
+``no-nul`` (:func:`check_nul`). Everything else that cannot be stored never decodes: invalid
+UTF-8, raw control characters, lone surrogates (``\\ud800``), numbers beyond a double
+(``1e400``) and nesting deeper than 1024 are rejected by the JSON decoder, rule ``json``.
+
 Every rejection names the field (a dotted path like ``data.quantity``) and the rule it broke, so
 a dead letter says exactly why it is there.
 """
@@ -44,6 +50,9 @@ class Rejection(Exception):
 
     def __str__(self) -> str:
         return self.reason
+
+    def __reduce__(self):  # pickled back from parsing processes; the fields are frozen
+        return Rejection, (self.field, self.rule, self.detail)
 
 
 def parse_time(value: str) -> dt.datetime:
@@ -105,6 +114,25 @@ def _rejection(exc: fastjsonschema.JsonSchemaValueException, *root: str) -> Reje
     return Rejection(field, exc.rule, detail)
 
 
+def check_nul(event: Any) -> None:
+    """Reject an event holding the NUL character in any string or member name (PostgreSQL
+    stores it neither in ``text`` nor in ``jsonb``). Only lines whose bytes contain the escape
+    ``\\u0000`` need the check: JSON can carry the character no other way."""
+    stack = [("", event)]
+    while stack:  # not recursive: decoded JSON nests up to 1024 deep
+        path, value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            shown = path.replace("\x00", "\\u0000") or "(event)"
+            raise Rejection(shown, "no-nul", "holds the NUL character (\\u0000)")
+        if isinstance(value, dict | list):
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in reversed(list(items)):  # popped in order: the first is reported
+                here = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str) and "\x00" in key:
+                    stack.append((here, key))  # the name itself is reported
+                stack.append((here, item))
+
+
 def validate(event: Any, *, now: dt.datetime) -> tuple[str, dt.datetime]:
     """Check one decoded event; return its schema version and its time in UTC.
 
@@ -128,7 +156,7 @@ def validate(event: Any, *, now: dt.datetime) -> tuple[str, dt.datetime]:
         raise _rejection(exc, "data") from None
     try:
         occurred = parse_time(event["time"])
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: offset beyond year 1 or 9999
         raise Rejection("time", "format", f"{event['time']} is not a real date-time") from None
     if occurred - now > MAX_FUTURE:
         raise Rejection("time", "not-in-future", f"{event['time']} is more than a day ahead")

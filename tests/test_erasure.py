@@ -144,6 +144,19 @@ def test_forget_erases_the_customer_everywhere_and_logs_no_pii(world):
     assert erasure.erasure_log(t) == [log]
 
 
+def test_events_ingested_after_an_erasure_do_not_bring_the_customer_back(world):
+    t, c, d = world["tenant"], world["c"], world["d"]
+    erasure.forget_customers(t, [c])
+    later = [event(tenant=t, customer_id=who, time="2026-10-20T09:00:00Z") for who in (c, d)]
+    assert ingest_stream(io.BytesIO(ndjson(*later)), name="after").stored == 2
+    assert mentions(c, privacy.customer_key(c)) == {}
+    keys = scalar(
+        "select array_agg(customer_key order by customer_key nulls first) from raw.events"
+        " where occurred_at = '2026-10-20 09:00+00'"
+    )
+    assert keys == [None, privacy.customer_key(d)]  # C's event is kept, without its key
+
+
 def test_dumps_made_before_an_erasure_are_named_in_its_log(world, tmp_path):
     old = tmp_path / "before.dump"
     assert CliRunner().invoke(main, ["db", "dump", str(old)]).exit_code == 0

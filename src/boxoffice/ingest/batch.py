@@ -65,7 +65,7 @@ DEAD_LETTER_COLUMNS = (
     "batch_id line_number received_at claimed_tenant event_type field rule reason payload".split()
 )
 
-STORE_SQL = sa.text("""
+_STORE = """
     with fresh as (
         insert into raw.event_ids (source, event_id, batch_id)
         select source, event_id, :batch from ingest_staging where tenant_id = :tenant
@@ -76,7 +76,7 @@ STORE_SQL = sa.text("""
                                 received_at, session_id, customer_key, channel, trace_id,
                                 batch_id, payload)
         select s.tenant_id, s.source, s.event_id, s.type, s.schema_version, s.occurred_at,
-               :received_at, s.session_id, s.customer_key, s.channel, s.trace_id, :batch,
+               :received_at, s.session_id, {customer_key}, s.channel, s.trace_id, :batch,
                s.payload
         from ingest_staging s join fresh using (source, event_id)
         where s.tenant_id = :tenant
@@ -85,7 +85,18 @@ STORE_SQL = sa.text("""
     select (occurred_at at time zone 'UTC')::date as day, type, count(*) as events,
            count(*) filter (where (occurred_at at time zone 'UTC')::date < :watermark) as late
     from stored group by 1, 2
-""")
+"""
+STORE_SQL = sa.text(_STORE.format(customer_key="s.customer_key"))
+# for a tenant with forgotten customers (source.erasures, by the SHA-256 of the key): their new
+# events are stored without the key, so an ingest never brings an erased customer back
+STORE_FORGETTING_SQL = sa.text(
+    _STORE.format(
+        customer_key="case when exists (select from source.erasures x"
+        " where x.tenant_id = s.tenant_id"
+        " and x.key_sha256 = encode(sha256(convert_to(s.customer_key, 'UTF8')), 'hex'))"
+        " then null else s.customer_key end"
+    )
+)
 
 COUNT_DAYS_SQL = sa.text("""
     insert into raw.event_day_counts (tenant_id, day, type, events, last_batch_id, updated_at)
@@ -298,6 +309,7 @@ class _Batch:
     def __init__(self, conn: Connection, batch_id: uuid.UUID, received_at: dt.datetime):
         self.conn, self.batch_id, self.received_at = conn, batch_id, received_at
         self.tenants: dict[str, dt.date | bool | None] = {}  # tenant -> watermark; False: unknown
+        self.forgetting: dict[str, bool] = {}  # tenant -> has erased customers
         self.months: set[dt.date] = set()
         self.day_counts: dict[str, Counter] = {}
         self.stored = self.duplicates = self.rejected = self.late = 0
@@ -318,8 +330,11 @@ class _Batch:
         staged = 0
         for tenant in sorted({r.tenant for r in rows}):
             engine.set_tenant(self.conn, tenant)
+            if tenant not in self.forgetting:
+                erased = sa.text("select exists (select from source.erasures)")
+                self.forgetting[tenant] = self.conn.execute(erased).scalar()
             result = self.conn.execute(
-                STORE_SQL,
+                STORE_FORGETTING_SQL if self.forgetting[tenant] else STORE_SQL,
                 {
                     "batch": self.batch_id,
                     "tenant": tenant,

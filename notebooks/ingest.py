@@ -36,8 +36,8 @@ import polars as pl
 from IPython.display import Markdown, display
 
 from boxoffice import metrics, warehouse
-from boxoffice.checks.reconciliation import flagged_days, reconciliation_query
 from boxoffice.ingest import landing
+from boxoffice.monitoring.reconciliation import flagged_days, reconciliation_query
 from boxoffice.pipeline import context
 from boxoffice.reports import charts
 

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from boxoffice import privacy
-from boxoffice.checks.reconciliation import reconciliation_query
 from boxoffice.ingest.pseudonymize import mask_text, mask_value, truncate_ip
+from boxoffice.monitoring.reconciliation import reconciliation_query
 from boxoffice.warehouse import engine, replace_partitions
 from tests.ingest.conftest import TENANT_A, event, rows, run
 

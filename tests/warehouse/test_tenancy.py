@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from boxoffice import customers, forecast, metrics, pricing
-from boxoffice.checks.reconciliation import reconciliation_query
 from boxoffice.ingest import ingest_stream
+from boxoffice.monitoring.reconciliation import reconciliation_query
 from boxoffice.warehouse import (
     engine,
     erasure,

@@ -18,7 +18,7 @@ import polars as pl
 from IPython.display import HTML, display
 
 from boxoffice import config, warehouse
-from boxoffice.checks.reconciliation import flagged_days
+from boxoffice.monitoring.reconciliation import flagged_days
 from boxoffice.reports import charts
 
 RECENT_DAYS = 30

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from boxoffice.checks.reconciliation import flagged_days, reconciliation_query
+from boxoffice.monitoring.reconciliation import flagged_days, reconciliation_query
 from boxoffice.warehouse import engine, replace_partitions
 from tests.ingest.conftest import TENANT_A, TENANT_B, rows
 

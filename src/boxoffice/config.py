@@ -118,8 +118,8 @@ def log_format() -> str:
 
 def pii_key() -> bytes:
     """The secret of ``customer_key``: ``BOXOFFICE_PII_KEY``, else a key generated once into
-    ``<home>/pii.key`` (mode 0600) and reused, so keys stay stable across runs (DESIGN.md §3:
-    a rotating salt would break every join over time)."""
+    ``<home>/pii.key`` (mode 0600) and reused, so keys stay stable across runs (a rotating salt
+    would break every join over time: ``docs/architecture.md``)."""
     if key := os.environ.get("BOXOFFICE_PII_KEY"):
         return key.encode()
     path = settings().home / "pii.key"

@@ -1,7 +1,8 @@
 """Pseudonymous customer keys: ``customer_key = HMAC-SHA256(secret, customer_id)`` as hex.
 
-Customers appear outside the ``source`` schema only as this key (DESIGN.md §3). It is stable
-across runs (the secret does not rotate) and cannot be reversed without the secret.
+Customers appear outside the ``source`` schema only as this key (``docs/architecture.md``).
+It is stable across runs (the secret does not rotate) and cannot be reversed without the
+secret.
 
 PostgreSQL has ``sha256`` built in but no HMAC without the pgcrypto extension, which the
 embedded server lacks; HMAC is built from the hash exactly as RFC 2104 defines it,

@@ -27,7 +27,7 @@ MONEY = {"revenue", "average_order_value"}
 
 
 def use_notebook_renderer() -> None:
-    """Make figures render in executed notebooks *and* their HTML export (STACK-NOTES.md:
+    """Make figures render in executed notebooks *and* their HTML export (``docs/stack.md``:
     under papermill plotly writes only its JSON mimetype otherwise, and the HTML shows nothing)."""
     pio.renderers.default = "plotly_mimetype+notebook"
 

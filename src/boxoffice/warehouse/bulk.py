@@ -3,7 +3,7 @@
 - :func:`copy_frame` streams a DataFrame into a table with ``COPY ... FROM STDIN (FORMAT csv)``
   inside the caller's transaction (so a failed load leaves nothing behind);
 - :func:`read_frame` reads a query through ADBC (Arrow end to end), the fastest path measured
-  in STACK-NOTES.md, scoped to a role and a tenant.
+  (``docs/stack.md``), scoped to a role and a tenant.
 """
 
 from __future__ import annotations

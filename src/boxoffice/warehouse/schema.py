@@ -1,9 +1,10 @@
 """The warehouse's tables as SQLAlchemy Core metadata: the model Alembic migrations must match.
 
-Conventions (DESIGN.md §3): money in integer cents (``*_cents``), times as ``timestamptz`` in UTC,
-UUID identifiers, ``tenant_id`` on every tenant-owned row. Tenant-owned tables key on
-``(tenant_id, <id>)`` and reference each other through that pair, so a row can never point at
-another tenant's row, and the same index serves the RLS predicate and the lookup.
+Conventions (``docs/architecture.md``): money in integer cents (``*_cents``), times as
+``timestamptz`` in UTC, UUID identifiers, ``tenant_id`` on every tenant-owned row. Tenant-owned
+tables key on ``(tenant_id, <id>)`` and reference each other through that pair, so a row can
+never point at another tenant's row, and the same index serves the RLS predicate and the
+lookup.
 
 ``Table.info["freshness"]`` names the column whose maximum says how fresh a table is (doctor).
 """

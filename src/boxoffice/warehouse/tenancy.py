@@ -1,8 +1,9 @@
 """Row-level security and roles, as SQL the migrations run.
 
 Policy: a tenant-owned row is visible and writable only when its ``tenant_id`` equals the
-session's ``app.tenant_id`` (DESIGN.md §4). An unset or empty setting matches nothing (fail
-closed); a malformed one makes the cast fail, so the query errors instead of widening access.
+session's ``app.tenant_id`` (``docs/architecture.md``). An unset or empty setting matches
+nothing (fail closed); a malformed one makes the cast fail, so the query errors instead of
+widening access.
 RLS is *forced*, so it binds table owners too; only superusers and BYPASSRLS roles escape it,
 and the boxoffice roles are neither.
 """

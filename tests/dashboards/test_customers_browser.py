@@ -7,6 +7,7 @@ import io
 
 import polars as pl
 import pytest
+import sqlalchemy as sa
 
 from boxoffice import customers, warehouse
 from boxoffice.warehouse import schema
@@ -34,6 +35,15 @@ def tenant(built_world):
             )
         )
         warehouse.write_partitions(schema.customer_rfm, {tenant: earlier}, as_of=BEFORE)
+        with warehouse.connect("owner") as conn:  # readers see a run date once it completed
+            conn.execute(
+                sa.text(
+                    "insert into analytics.pipeline_runs (run_id, as_of, tenants, trigger,"
+                    " status, started_at, finished_at) values (gen_random_uuid(), :d, :t,"
+                    " 'test', 'succeeded', now(), now())"
+                ),
+                {"d": BEFORE, "t": tenant},
+            )
         now = warehouse.read_customers(as_of=AS_OF, tenant=tenant)
         other = built_world["manifest"]["tenants"][1]["tenant_id"]
         foreign = warehouse.read_customers(as_of=AS_OF, tenant=other)

@@ -157,21 +157,10 @@ def _check_runs(conn, report: Report) -> None:
         report.problems.append(f"{when} failed: {last.error}")
 
 
-# analytics tables written per run (an as_of partition each); price recommendations and the
-# run history also carry as_of but are kept across runs
-PER_RUN = [
-    t
-    for t in schema.metadata.sorted_tables
-    if t.schema == "analytics"
-    and "as_of" in t.c
-    and t not in (schema.price_recommendations, schema.pipeline_runs)
-]
-
-
 def _measure_storage(conn, report: Report) -> None:
     size = conn.execute(sa.text("select pg_database_size(current_database())")).scalar_one()
     events = conn.execute(sa.select(sa.func.min(schema.raw_events.c.occurred_at))).scalar()
-    runs = [conn.execute(sa.select(sa.func.min(t.c.as_of))).scalar() for t in PER_RUN]
+    runs = [conn.execute(sa.select(sa.func.min(t.c.as_of))).scalar() for t in schema.PER_RUN]
     reports = config.settings().reports_dir
     folders = sorted(
         p.name for p in (reports.iterdir() if reports.is_dir() else ()) if _is_date(p.name)

@@ -32,22 +32,7 @@ from boxoffice.warehouse import runs, schema
 
 log = logging.getLogger(__name__)
 
-PARTITIONED = [
-    schema.event_reconciliation,
-    schema.funnel_daily,
-    schema.venues_dim,
-    schema.events_dim,
-    schema.customer_rfm,
-    schema.customer_segments,
-    schema.customer_value,
-    schema.customer_models,
-    schema.attribution,
-    schema.demand_forecasts,
-    schema.forecast_backtests,
-    schema.event_forecasts,
-    schema.price_elasticities,
-    schema.event_pricing,
-]
+PARTITIONED = schema.PER_RUN  # the run's partitions, for the manifest and retention
 
 
 class PipelineError(RuntimeError):

@@ -816,6 +816,17 @@ run_lock = sa.Table(
 PLATFORM_TABLES = (tenants, venues, events, customers, orders, tickets, campaign_touches)
 
 
+# the analytics tables a run writes, one (tenant, as_of) partition each; price recommendations
+# and the run history also carry as_of but are kept across runs
+PER_RUN = [
+    t
+    for t in metadata.sorted_tables
+    if t.schema == "analytics"
+    and "as_of" in t.c
+    and t not in (price_recommendations, pipeline_runs)
+]
+
+
 def tenant_tables() -> list[sa.Table]:
     """Every table that carries ``tenant_id`` — each must have RLS enabled and forced."""
     return [t for t in metadata.sorted_tables if "tenant_id" in t.c]

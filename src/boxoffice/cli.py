@@ -776,7 +776,7 @@ def dashboards(
     command = [
         sys.executable,
         "-m",
-        "voila",
+        "boxoffice.dashboards.server",  # Voila, with its lost-wake-up repair
         str(project_dir() / "dashboards"),
         "--no-browser",
         f"--port={port}",

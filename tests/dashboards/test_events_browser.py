@@ -8,6 +8,7 @@ import time
 
 import polars as pl
 import pytest
+from playwright.sync_api import expect
 
 from boxoffice import metrics, warehouse
 from tests.dashboards.conftest import ARTIFACTS, TOKEN, serve
@@ -98,7 +99,10 @@ def test_sort_filter_and_download(page, tenant):
     # previous list's CSV that way): wait for the whole download
     listed = _csv_when(page, lambda frame: frame["event"].to_list() == expected["name"].to_list())
     assert listed["event"].to_list() == expected["name"].to_list()
-    assert page.inner_text(".bx-events tr:nth-child(2) td") == expected["name"][0]
+    # the download is set before the table is redrawn: wait for the table's own update
+    expect(page.locator(".bx-events tr:nth-child(2) td").first).to_have_text(
+        expected["name"][0], timeout=30_000
+    )
     assert listed["sell_through_pct"][0] == pytest.approx(
         round(expected["sell_through"][0] * 100, 1)
     )

@@ -1,0 +1,75 @@
+"""Run Voila with one repair to its kernel messaging: no lost wake-up of a waiting socket.
+
+Why pages hung at "Executing 1 of 2". Voila executes a dashboard's cells from its server
+process through a jupyter_client kernel client, whose ZeroMQ sockets pyzmq wraps for
+asyncio. A ZeroMQ socket's file descriptor is *edge*-triggered: it signals once when the
+socket's state changes, and any ZeroMQ call on the socket (a send, a poll, reading
+``EVENTS``) consumes that edge. pyzmq re-checks ``EVENTS`` after its own calls, but on the
+server's shell socket an edge is sometimes consumed with no re-check after it: the kernel's
+``execute_reply`` then sits in the socket's queue, the event loop's reader never fires
+again, and the page waits forever for a cell the kernel finished long ago. Measured with a
+two-cell notebook loaded in fresh headless-Chromium contexts one after another: about one
+load in fifteen hung so; in every hung server the waiting shell socket reported ``POLLIN``
+(a message ready), and reading ``EVENTS`` once through pyzmq made the page finish at once.
+The same hang happens with jupyter_client 8, so the edge is lost below it.
+
+The repair makes the wait level-checked: while any pyzmq asyncio socket has a receiver
+waiting, its ``EVENTS`` are read again every ``RECHECK_S`` seconds, which hands a queued
+message to its waiter within that time. A socket with nobody waiting costs nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+
+from zmq import _future
+
+RECHECK_S = 0.2
+
+_waiting: weakref.WeakSet[_future._AsyncSocket] = weakref.WeakSet()
+_scheduled: set[int] = set()  # ids of the loops that have a re-check pending
+_add_recv_event = _future._AsyncSocket._add_recv_event
+
+
+def _recheck(loop) -> None:
+    """Hand every waiting socket's queued messages to its waiters; come back while any wait."""
+    _scheduled.discard(id(loop))
+    for socket in list(_waiting):
+        if socket.closed or not socket._recv_futures:
+            _waiting.discard(socket)
+        elif socket._current_loop is not None and socket._get_loop() is loop:
+            socket._schedule_remaining_events()  # reads EVENTS; schedules the handler if ready
+    if any(s._current_loop is not None and s._get_loop() is loop for s in _waiting):
+        _watch(loop)
+
+
+def _watch(loop) -> None:
+    if id(loop) not in _scheduled:
+        _scheduled.add(id(loop))
+        loop.call_later(RECHECK_S, _recheck, loop)
+
+
+def _add_recv_event_checked(self, kind, **kwargs):
+    future = _add_recv_event(self, kind, **kwargs)
+    if not future.done():
+        _waiting.add(self)
+        _watch(self._get_loop())
+    return future
+
+
+def repair() -> None:
+    """Install the level check (idempotent)."""
+    _future._AsyncSocket._add_recv_event = _add_recv_event_checked
+
+
+def main() -> None:
+    """``python -m boxoffice.dashboards.server VOILA-ARGS…``: Voila's own command line."""
+    repair()
+    from voila.app import main as voila
+
+    sys.exit(voila())
+
+
+if __name__ == "__main__":
+    main()

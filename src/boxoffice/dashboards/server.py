@@ -28,25 +28,25 @@ from zmq import _future
 RECHECK_S = 0.2
 
 _waiting: weakref.WeakSet[_future._AsyncSocket] = weakref.WeakSet()
-_scheduled: set[int] = set()  # ids of the loops that have a re-check pending
+_scheduled: weakref.WeakSet = weakref.WeakSet()  # the loops that have a re-check pending
 _add_recv_event = _future._AsyncSocket._add_recv_event
 
 
 def _recheck(loop) -> None:
     """Hand every waiting socket's queued messages to its waiters; come back while any wait."""
-    _scheduled.discard(id(loop))
+    _scheduled.discard(loop)
     for socket in list(_waiting):
         if socket.closed or not socket._recv_futures:
             _waiting.discard(socket)
-        elif socket._current_loop is not None and socket._get_loop() is loop:
+        elif socket._current_loop is loop:
             socket._schedule_remaining_events()  # reads EVENTS; schedules the handler if ready
-    if any(s._current_loop is not None and s._get_loop() is loop for s in _waiting):
+    if any(s._current_loop is loop for s in _waiting):
         _watch(loop)
 
 
 def _watch(loop) -> None:
-    if id(loop) not in _scheduled:
-        _scheduled.add(id(loop))
+    if loop is not None and not loop.is_closed() and loop not in _scheduled:
+        _scheduled.add(loop)
         loop.call_later(RECHECK_S, _recheck, loop)
 
 
@@ -54,7 +54,7 @@ def _add_recv_event_checked(self, kind, **kwargs):
     future = _add_recv_event(self, kind, **kwargs)
     if not future.done():
         _waiting.add(self)
-        _watch(self._get_loop())
+        _watch(self._current_loop)  # set by the registration above
     return future
 
 

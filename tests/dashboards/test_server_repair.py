@@ -7,6 +7,7 @@ the hung Voila servers were found in: the reply queued, ``POLLIN`` set, the read
 """
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -15,6 +16,25 @@ import zmq.asyncio
 from zmq import _future
 
 from boxoffice.dashboards import server
+
+
+def _run(coroutine):
+    """``asyncio.run`` in a thread of its own: the browser tests' playwright keeps an event
+    loop running in this one for the whole session."""
+    result = {}
+
+    def target():
+        try:
+            result["value"] = asyncio.run(coroutine)
+        except BaseException as exc:
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
 
 
 async def _receive_after_a_lost_edge(wait_s: float) -> list[bytes] | None:
@@ -42,13 +62,13 @@ async def _receive_after_a_lost_edge(wait_s: float) -> list[bytes] | None:
 
 def test_without_the_repair_a_consumed_edge_loses_the_wake_up(monkeypatch):
     monkeypatch.setattr(_future._AsyncSocket, "_add_recv_event", server._add_recv_event)
-    assert asyncio.run(_receive_after_a_lost_edge(wait_s=2.0)) is None
+    assert _run(_receive_after_a_lost_edge(wait_s=2.0)) is None
 
 
 def test_with_the_repair_the_queued_message_reaches_its_waiter(monkeypatch):
     monkeypatch.setattr(_future._AsyncSocket, "_add_recv_event", server._add_recv_event)
     server.repair()
-    assert asyncio.run(_receive_after_a_lost_edge(wait_s=2.0)) == [b"execute_reply"]
+    assert _run(_receive_after_a_lost_edge(wait_s=2.0)) == [b"execute_reply"]
 
 
 @pytest.mark.parametrize("messages", [1, 3])
@@ -70,4 +90,4 @@ def test_the_repair_delivers_every_message_once_in_order(monkeypatch, messages):
             b.close(linger=0)
             context.term()
 
-    assert asyncio.run(exchange()) == [str(n).encode() for n in range(messages)]
+    assert _run(exchange()) == [str(n).encode() for n in range(messages)]

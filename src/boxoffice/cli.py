@@ -715,7 +715,12 @@ def pricing_export(tenant: str | None, out: Path | None) -> None:
 @main.command()
 @click.option("--port", type=click.IntRange(1, 65535), default=8866, show_default=True)
 @click.option("--tenant", default=None, help="Tenant to show [default: BOXOFFICE_TENANT].")
-@click.option("--token", default=None, help="Access token [default: a new random one].")
+@click.option(
+    "--token",
+    default=None,
+    envvar="BOXOFFICE_DASHBOARD_TOKEN",
+    help="Access token [default: $BOXOFFICE_DASHBOARD_TOKEN, else a new random one].",
+)
 @click.option("--no-token", is_flag=True, help="Serve without a token (trusted machines only).")
 @click.option(
     "--operations",
@@ -744,6 +749,7 @@ def dashboards(
     """
     import secrets
 
+    from boxoffice.dashboards import server
     from boxoffice.pipeline.runner import project_dir
     from boxoffice.warehouse.engine import parse_tenant
 
@@ -781,7 +787,6 @@ def dashboards(
         "--no-browser",
         f"--port={port}",
         "--Voila.ip=127.0.0.1",
-        f"--token={secret}",
         "--preheat_kernel=True",
         f"--pool_size={pool_size}",
         "--MappingKernelManager.cull_interval=60",
@@ -791,6 +796,9 @@ def dashboards(
         "--VoilaConfiguration.extension_denylist=jupyterlab-jupytext",
         "--VoilaConfiguration.extension_denylist=ploomber-extension",
     ]
+    # the token goes by the environment, never on a command line (`ps` shows those); the
+    # server takes it out of its environment before any kernel starts
+    os.environ[server.TOKEN_ENV] = secret
     os.execv(sys.executable, command)
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import statistics
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -58,9 +59,33 @@ def _money(cents: int) -> str:
     return f"{cents / 100:,.2f}"
 
 
-def test_the_token_is_required(server):
+def _processes() -> list[tuple[str, bytes, bytes]]:
+    """(pid, command line, environment) of every process this user can read."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                found.append(
+                    (proc.name, (proc / "cmdline").read_bytes(), (proc / "environ").read_bytes())
+                )
+            except OSError:  # gone meanwhile, or not ours
+                continue
+    return found
+
+
+def test_the_token_is_required_and_on_no_command_line_or_kernel(server, browser):
     assert status(server) in (302, 403)
     assert status(f"{server}?token=wrong") in (302, 403)
+    page, _ = _open(browser, f"{server}?token={TOKEN}")  # a kernel serves a viewer
+    page.close()
+    processes = _processes()
+    kernels = [p for p in processes if b"ipykernel_launcher" in p[1]]
+    assert kernels
+    assert not [pid for pid, cmdline, _ in processes if TOKEN.encode() in cmdline]
+    # the server took the token out of its environment before starting kernels (Voila itself
+    # still hands a kernel the viewer's request URL, query and all: issue 15's login removes
+    # the token from URLs)
+    assert not [pid for pid, _, environ in kernels if b"BOXOFFICE_DASHBOARD_TOKEN" in environ]
 
 
 def test_overview_shows_this_tenants_revenue_and_never_another_tenants(server, browser, tenants):

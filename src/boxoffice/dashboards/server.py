@@ -20,12 +20,14 @@ message to its waiter within that time. A socket with nobody waiting costs nothi
 
 from __future__ import annotations
 
+import os
 import sys
 import weakref
 
 from zmq import _future
 
 RECHECK_S = 0.2
+TOKEN_ENV = "BOXOFFICE_DASHBOARD_TOKEN"  # the access token; "" serves without one
 
 _waiting: weakref.WeakSet[_future._AsyncSocket] = weakref.WeakSet()
 _scheduled: weakref.WeakSet = weakref.WeakSet()  # the loops that have a re-check pending
@@ -64,8 +66,13 @@ def repair() -> None:
 
 
 def main() -> None:
-    """``python -m boxoffice.dashboards.server VOILA-ARGS…``: Voila's own command line."""
+    """``python -m boxoffice.dashboards.server VOILA-ARGS…``: Voila's own command line, and
+    the token from ``$BOXOFFICE_DASHBOARD_TOKEN``, taken out of the environment (so no kernel
+    inherits it) and handed to Voila inside this process (so no command line shows it)."""
     repair()
+    token = os.environ.pop(TOKEN_ENV, None)
+    if token is not None:
+        sys.argv.append(f"--token={token}")
     from voila.app import main as voila
 
     sys.exit(voila())

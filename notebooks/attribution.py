@@ -13,46 +13,31 @@
 # %% [markdown]
 # # Attribution
 # The revenue of the orders of the last `days` days split over the campaign touches of the
-# `lookback_days` before each order, under five models (first touch, last touch, linear, time
-# decay with `half_life_days`, position based 40/20/40), written to `analytics.attribution`.
-# Orders without a touch go to "(none)": every model adds up to the orders' revenue, to the
-# cent. Definitions: `docs/metrics.md`, "Attribution".
+# `lookback_days` before each order, under five models; every model adds up to the orders'
+# revenue, to the cent (`boxoffice.tasks.attribution`; definitions: `docs/metrics.md`).
 
 # %% tags=["parameters"]
-upstream = None
+upstream = None  # from Ploomber: the tasks whose tables this one reads (tasks.run checks them)
 product = None
 as_of = None
 tenants = None
-days = 90
-lookback_days = 30
-half_life_days = 7.0
+inputs = None  # from boxoffice run: fingerprints of what it reads from outside the pipeline
+overrides = None  # from pipeline.yaml: replaces defaults of boxoffice.tasks.attribution.Params
 
 # %%
-import polars as pl
 from IPython.display import Markdown, display
 
-from boxoffice import metrics, warehouse
-from boxoffice.pipeline import context
+from boxoffice import tasks
 from boxoffice.reports import charts
-from boxoffice.warehouse import schema
 
 charts.use_notebook_renderer()
-run = context.parse(as_of=as_of, tenants=tenants)
+done = tasks.run(
+    "attribution", as_of=as_of, tenants=tenants, upstream=upstream, inputs=inputs, params=overrides
+)
+done.rows
 
 # %%
-attributed = {}
-for tenant in run.tenants:
-    orders, touches = warehouse.read_attribution_inputs(
-        as_of=run.as_of, tenant=tenant, days=int(days), lookback_days=int(lookback_days)
-    )
-    attributed[tenant] = metrics.attribution.campaign_attribution(
-        orders, touches, lookback_days=int(lookback_days), half_life_days=float(half_life_days)
-    )
-warehouse.write_partitions(schema.attribution, attributed, as_of=run.as_of)
-
-# %%
-for tenant, frame in attributed.items():
-    totals = frame.group_by("model").agg(pl.col("revenue_cents").sum()).sort("model")
+for tenant, frames in done.frames.items():
     display(Markdown(f"## Tenant `{tenant}`"))
-    display(totals)
-    display(charts.attribution(frame))
+    display(frames["totals"])
+    display(charts.attribution(frames["analytics.attribution"]))

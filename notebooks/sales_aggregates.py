@@ -13,36 +13,33 @@
 # %% [markdown]
 # # Sales aggregates
 # Hourly and daily tickets and revenue per venue, event, channel and ticket type in the venue's
-# local time (`analytics.sales_hourly`, `analytics.sales_daily`) and the customer activity
-# days behind distinct-customer counts (`analytics.customer_days`), kept current: only the days
-# whose tickets changed since the last run are recomputed (a tenant's first run rebuilds all);
-# then this run's venue and event dimensions (`analytics.venues`, `analytics.events`).
-# Definitions: `docs/metrics.md`.
+# local time and the customer activity days, kept current (only the changed days recomputed);
+# then the run's venue and event dimensions (`boxoffice.tasks.sales_aggregates`).
 
 # %% tags=["parameters"]
-upstream = None
+upstream = None  # from Ploomber: the tasks whose tables this one reads (tasks.run checks them)
 product = None
 as_of = None
 tenants = None
-source_changes = None  # the sales change mark: new or changed tickets make this task run again
-full = False  # rebuild every day instead of the changed ones
+inputs = None  # from boxoffice run: fingerprints of what it reads from outside the pipeline
+overrides = None  # from pipeline.yaml: replaces defaults of boxoffice.tasks.sales_aggregates.Params
 
 # %%
-import polars as pl
+from IPython.display import display
 
-from boxoffice import metrics, warehouse
-from boxoffice.pipeline import context
+from boxoffice import tasks
+from boxoffice.reports import charts
 
-run = context.parse(as_of=as_of, tenants=tenants)
-refreshed = warehouse.refresh_sales(run.tenants, full=bool(full))
-dimensions = warehouse.replace_partitions(
-    metrics.sales.dimension_queries(), as_of=run.as_of, tenants=run.tenants
+charts.use_notebook_renderer()
+done = tasks.run(
+    "sales-aggregates",
+    as_of=as_of,
+    tenants=tenants,
+    upstream=upstream,
+    inputs=inputs,
+    params=overrides,
 )
-pl.DataFrame(
-    {
-        "tenant": [r.tenant for r in refreshed],
-        "mode": [r.mode for r in refreshed],
-        "days recomputed": [None if r.days is None else len(r.days) for r in refreshed],
-        **{table: [r.rows.get(table, 0) for r in refreshed] for table, _ in metrics.sales.REFRESH},
-    }
-)
+done.rows
+
+# %%
+display(done.finished)  # the refresh, per tenant

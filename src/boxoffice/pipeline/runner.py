@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import os
-import re
 import subprocess
 import time
 import warnings
@@ -25,14 +25,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from boxoffice import __version__, config, logs, warehouse
+from boxoffice import __version__, config, logs, tasks, warehouse
 from boxoffice.pipeline import context
 from boxoffice.reports import artifacts
-from boxoffice.warehouse import runs, schema
+from boxoffice.warehouse import runs
 
 log = logging.getLogger(__name__)
 
-PARTITIONED = schema.PER_RUN  # the run's partitions, for the manifest and retention
+PARTITIONED = tasks.partitioned()  # the run's partitions, for the manifest and retention
 
 
 class PipelineError(RuntimeError):
@@ -110,7 +110,7 @@ def run(
                     warehouse.forget_sales_refresh(params.tenants)
                 report = _build(params, directory, force=rebuild, progress=progress)
             except Exception as exc:
-                message = _failure(exc, directory)
+                message = _failure(exc)
                 runs.record_finish(run_id, "failed", error=message)
                 log.error("run %s failed: %s", run_id, message)
                 raise PipelineError(message) from exc
@@ -144,6 +144,8 @@ def exclusive_lock() -> Iterator[int]:
 
 def _build(params: context.RunContext, directory: Path, *, force: bool, progress: bool) -> dict:
     os.environ["PLOOMBER_STATS_ENABLED"] = "false"  # the one place: never phone home
+    from ploomber.constants import TaskStatus
+    from ploomber.exceptions import DAGBuildError
     from ploomber.spec import DAGSpec
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
@@ -161,7 +163,35 @@ def _build(params: context.RunContext, directory: Path, *, force: bool, progress
         "source_changes": runs.source_change_mark(),
     }
     dag = DAGSpec(str(project_dir() / "pipeline.yaml"), env=env).to_dag()
-    return dag.build(force=force, show_progress=progress).to_dict()
+    try:
+        return dag.build(force=force, show_progress=progress).to_dict()
+    except DAGBuildError as exc:
+        failed = [t for t in dag.values() if t.exec_status == TaskStatus.Errored]
+        if not failed:
+            raise
+        raise TaskFailed(failed[0].name, Path(str(failed[0].product["nb"]))) from exc
+
+
+class TaskFailed(PipelineError):
+    """A task of the DAG raised; ``notebook`` is its partly executed notebook."""
+
+    def __init__(self, task: str, notebook: Path) -> None:
+        self.task, self.notebook = task, notebook
+        super().__init__(f"task {task} failed: {raised_in(notebook)} (see {notebook})")
+
+
+def raised_in(notebook: Path) -> str:
+    """The exception a partly executed notebook stopped on (``Name: value``, from its error
+    output), or a note that it has none."""
+    try:
+        cells = json.loads(notebook.read_text())["cells"]
+    except (OSError, ValueError, KeyError):
+        return "it left no notebook"
+    errors = [o for c in cells for o in c.get("outputs", ()) if o.get("output_type") == "error"]
+    if not errors:
+        return "no cell raised (the kernel died or timed out)"
+    first = next(iter(errors[-1]["evalue"].strip().splitlines()), "")
+    return f"{errors[-1]['ename']}: {first}"
 
 
 def landing_state() -> str:
@@ -213,18 +243,9 @@ def _git(*args: str) -> str:
     return done.stdout.strip()
 
 
-def _failure(exc: Exception, directory: Path) -> str:
-    """One line: which task failed and why (the notebook's own exception, not Ploomber's
-    wrapper), and where its partly executed notebook is."""
-    text = str(exc)
-    raised = [
-        line
-        for line in text.splitlines()
-        if re.match(r"[\w.]*(Error|Exception)\b.*: ", line) and not line.startswith("ploomber.")
-    ]
-    reason = raised[-1] if raised else text.strip().splitlines()[-1] if text.strip() else repr(exc)
-    failed = re.search(r"Error building task \"([\w-]+)\"", text)
-    if not failed:
-        return f"the pipeline failed: {reason}"
-    name = failed.group(1)
-    return f"task {name} failed: {reason} (partly executed notebook: {directory / name}.ipynb)"
+def _failure(exc: Exception) -> str:
+    """One line: which task failed and why, or why the pipeline could not build."""
+    if isinstance(exc, TaskFailed):
+        return str(exc)
+    text = str(exc).strip()
+    return f"the pipeline failed: {text.splitlines()[-1] if text else repr(exc)}"

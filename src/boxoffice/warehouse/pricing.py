@@ -19,6 +19,7 @@ from boxoffice.pricing.approvals import ApprovalError
 from boxoffice.warehouse import engine
 from boxoffice.warehouse.bulk import read_frame
 from boxoffice.warehouse.engine import Role
+from boxoffice.warehouse.reads import reads
 from boxoffice.warehouse.schema import price_recommendations
 
 REFUSED = "BX001"  # the SQLSTATE analytics.decide raises a refusal with
@@ -169,6 +170,7 @@ def read_price_history(*, tenant: str, role: Role = "reader") -> pl.DataFrame:
     )
 
 
+@reads("analytics.approved_prices")
 def read_approved_prices(*, tenant: str, role: Role = "reader") -> pl.DataFrame:
     """Each event's newest approved price (``analytics.approved_prices``): what the platform
     is to apply."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 
 import polars as pl
 
@@ -14,11 +15,23 @@ from boxoffice.warehouse.engine import Role
 Tenant = str | uuid.UUID
 
 
+def reads(*tables: str) -> Callable[[Callable], Callable]:
+    """Mark a reader with the tables it reads (``schema.table``): a pipeline task may call it
+    only if its declaration lists them (:class:`boxoffice.tasks.base.Scope`)."""
+
+    def mark(reader: Callable) -> Callable:
+        reader.tables = tables
+        return reader
+
+    return mark
+
+
 def _partition(query: str, as_of: dt.date, tenant: Tenant, role: Role) -> pl.DataFrame:
     """``query`` selects from one partition: ``$1`` is its as_of; RLS scopes it to ``tenant``."""
     return read_frame(query, [as_of], role=role, tenant=tenant)
 
 
+@reads("analytics.sales_daily")
 def read_sales_daily(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     """Daily sales per local day, venue and channel up to ``as_of`` (``analytics.sales_daily``,
     docs/metrics.md)."""
@@ -32,6 +45,7 @@ def read_sales_daily(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline")
     )
 
 
+@reads("analytics.event_sales_daily")
 def read_event_sales(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     """Daily sales per event (channels and ticket types summed) up to ``as_of``: the ``sales``
     of :mod:`boxoffice.metrics.events`."""
@@ -45,6 +59,7 @@ def read_event_sales(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline")
     )
 
 
+@reads("analytics.event_sales_daily")
 def read_ticket_type_sales(
     *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
 ) -> pl.DataFrame:
@@ -60,6 +75,7 @@ def read_ticket_type_sales(
     )
 
 
+@reads("analytics.events")
 def read_events(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     """The events dimension of the run for ``as_of`` (``analytics.events``)."""
     return _partition(
@@ -71,6 +87,7 @@ def read_events(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> p
     )
 
 
+@reads("analytics.funnel_daily")
 def read_funnel(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     """The conversion funnel counts of the run for ``as_of`` (``analytics.funnel_daily``)."""
     return _partition(
@@ -82,6 +99,7 @@ def read_funnel(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> p
     )
 
 
+@reads("analytics.customer_days")
 def read_customer_days(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     """Each customer's purchase days per venue up to ``as_of`` (for distinct-customer counts)."""
     return _partition(
@@ -93,6 +111,7 @@ def read_customer_days(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline
     )
 
 
+@reads("source.orders", "source.tickets", "source.campaign_touches")
 def read_attribution_inputs(
     *, as_of: dt.date, tenant: Tenant, days: int = 90, lookback_days: int = 30
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -111,6 +130,7 @@ def read_attribution_inputs(
     return orders, touches
 
 
+@reads("analytics.attribution")
 def read_attribution(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     """The run's attribution of revenue to campaigns, every model (``analytics.attribution``)."""
     return _partition(
@@ -123,6 +143,7 @@ def read_attribution(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline")
     )
 
 
+@reads("analytics.demand_forecasts")
 def read_demand_forecasts(
     *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
 ) -> pl.DataFrame:
@@ -136,6 +157,7 @@ def read_demand_forecasts(
     )
 
 
+@reads("analytics.forecast_backtests")
 def read_forecast_backtests(
     *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
 ) -> pl.DataFrame:
@@ -150,6 +172,7 @@ def read_forecast_backtests(
     )
 
 
+@reads("analytics.event_forecasts")
 def read_event_forecasts(
     *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
 ) -> pl.DataFrame:
@@ -164,6 +187,7 @@ def read_event_forecasts(
     )
 
 
+@reads("analytics.venues")
 def read_venues(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     return _partition(
         "select venue_id, name, city, timezone, capacity, tenant_name from analytics.venues"
@@ -214,6 +238,7 @@ def sale_dates() -> tuple[dt.date | None, dt.date | None]:
 
 
 # ------------------------------------------------------------------------- ingest operations
+@reads("raw.ingest_batches")
 def read_batches(*, limit: int = 50) -> pl.DataFrame:
     """The newest ingest batches (platform-wide: a file may carry several tenants)."""
     return read_frame(
@@ -223,6 +248,7 @@ def read_batches(*, limit: int = 50) -> pl.DataFrame:
     )
 
 
+@reads("raw.dead_letter")
 def read_dead_letter_reasons(*, since: dt.date) -> pl.DataFrame:
     """Rejected lines per UTC day of receipt and reason (``field: rule``), platform-wide."""
     return read_frame(
@@ -233,6 +259,7 @@ def read_dead_letter_reasons(*, since: dt.date) -> pl.DataFrame:
     )
 
 
+@reads("analytics.event_reconciliation")
 def read_reconciliation(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     return _partition(
         "select day, type, events, rolling_mean_7d, orders, low_volume, orders_mismatch"
@@ -244,6 +271,7 @@ def read_reconciliation(*, as_of: dt.date, tenant: Tenant, role: Role = "pipelin
 
 
 # ---------------------------------------------------------------------------------- customers
+@reads("analytics.customer_days")
 def read_customer_summary(
     *, as_of: dt.date, tenant: Tenant, time_unit: str = "D", role: Role = "pipeline"
 ) -> pl.DataFrame:
@@ -257,6 +285,7 @@ def read_customer_summary(
     return read_frame(SUMMARY_SQL, [as_of, TIME_UNITS[time_unit]], role=role, tenant=tenant)
 
 
+@reads("analytics.customer_rfm")
 def read_scored_summary(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     """The customer summary the rfm task stored beside its scores (``analytics.customer_rfm``):
     what :func:`read_customer_summary` returned for that run, without computing it again."""
@@ -269,6 +298,7 @@ def read_scored_summary(*, as_of: dt.date, tenant: Tenant, role: Role = "pipelin
     )
 
 
+@reads("analytics.customer_rfm", "analytics.customer_value")
 def read_customers(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     """RFM scores joined with value and churn risk, one row per customer of the partition."""
     return _partition(
@@ -283,6 +313,7 @@ def read_customers(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -
     )
 
 
+@reads("analytics.customer_segments")
 def read_customer_segments(
     *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
 ) -> pl.DataFrame:
@@ -322,6 +353,7 @@ _COMPLETED_RFM = (
 )
 
 
+@reads("analytics.customer_rfm")
 def read_segments_of(*, as_of: dt.date, tenant: Tenant, role: Role = "reader") -> pl.DataFrame:
     """Each customer's segment in one run (for segment movement)."""
     return _partition(

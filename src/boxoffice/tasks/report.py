@@ -1,0 +1,65 @@
+"""``report``: each tenant's sales report for the 30 days to ``as_of`` — KPIs, the weekly
+revenue trend, channel and category mix, the top and bottom events, cohort retention, the
+conversion funnel, campaign attribution and the revenue projection to the end of the month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from boxoffice import forecast, metrics
+from boxoffice.tasks.base import Scope, Task
+from boxoffice.warehouse import reads
+
+
+@dataclass(frozen=True)
+class Params:
+    days: int = 30  # the report's period: the days ending as_of
+    top: int = 5  # events in the top and bottom tables
+
+    def __post_init__(self) -> None:
+        if self.days < 1 or self.top < 1:
+            raise ValueError(f"need days and top ≥ 1, got {self.days} and {self.top}")
+
+
+def per_tenant(scope: Scope, params: Params) -> dict:
+    sales = scope.read(reads.read_sales_daily)
+    days = scope.read(reads.read_customer_days)
+    event_sales = scope.read(reads.read_event_sales)
+    events = scope.read(reads.read_events)
+    period = metrics.sales.trailing_period(scope.as_of, days=params.days)
+    ranked = metrics.events.period_performance(event_sales, events, *period)
+    daily = metrics.sales.rollup(sales, "day")
+    try:
+        projected = forecast.project(daily, date_col="period", end=scope.as_of)
+    except ValueError as exc:  # too little history yet
+        projected = exc
+    return {
+        "venues": scope.read(reads.read_venues),
+        "period": period,
+        "kpis": metrics.sales.kpis(sales, days, *period),
+        "weekly": metrics.sales.growth(metrics.sales.rollup(sales, "week"), "week"),
+        "channel_mix": metrics.sales.channel_mix(sales, *period),
+        "category_mix": metrics.events.category_mix(event_sales, events, *period),
+        "top": metrics.events.rank_events(ranked, n=params.top),
+        "bottom": metrics.events.rank_events(ranked, n=params.top, bottom=True),
+        "cohorts": metrics.cohorts.cohort_retention(days, scope.as_of),
+        "funnel": metrics.funnel.funnel_steps(scope.read(reads.read_funnel), *period),
+        "attribution": scope.read(reads.read_attribution),
+        "projection": projected,
+    }
+
+
+TASK = Task(
+    name="report",
+    params=Params,
+    reads=(
+        "analytics.sales_daily",
+        "analytics.customer_days",
+        "analytics.event_sales_daily",
+        "analytics.events",
+        "analytics.venues",
+        "analytics.funnel_daily",
+        "analytics.attribution",
+    ),
+    per_tenant=per_tenant,
+)

@@ -648,8 +648,8 @@ def pricing_list(tenant: str | None, status: str, as_json: bool) -> None:
 
 
 def _decide(decision: str, recommendation: str, by: str, note: str | None, tenant: str | None):
-    from boxoffice.pricing.approvals import ApprovalError
     from boxoffice.warehouse import pricing as wp
+    from boxoffice.warehouse.pricing import ApprovalError
 
     try:
         row = wp.decide(recommendation, decision, by=by, note=note, tenant=_pricing_tenant(tenant))

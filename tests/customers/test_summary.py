@@ -73,7 +73,7 @@ def test_nothing_before_as_of_gives_an_empty_summary(transactions):
     ("kwargs", "message"),
     [
         ({"time_unit": "M"}, "time_unit must be one of"),
-        ({"value_col": "amount"}, r"missing column\(s\) \['amount'\]"),
+        ({"value_col": "amount"}, r"lacks column\(s\) \['amount'\]"),
     ],
 )
 def test_bad_arguments_are_refused(transactions, kwargs, message):

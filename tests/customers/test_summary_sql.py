@@ -10,6 +10,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from boxoffice import customers, warehouse
+from boxoffice.customers.summary import TIME_UNITS
 
 AS_OF = dt.date(2026, 10, 31)
 
@@ -31,7 +32,7 @@ def test_sql_summary_equals_the_polars_summary(tenant, unit):
     expected = customers.summarize_customers(
         days, as_of=AS_OF, time_unit=unit, date_col="local_date", value_col="gross_cents"
     )
-    got = warehouse.read_customer_summary(as_of=AS_OF, tenant=tenant, time_unit=unit)
+    got = warehouse.read_customer_summary(as_of=AS_OF, tenant=tenant, period_days=TIME_UNITS[unit])
     assert got.height == days["customer_key"].n_unique() > 1000
     assert_frame_equal(got, expected, check_dtypes=False)
 

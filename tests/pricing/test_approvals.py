@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from boxoffice.pricing.approvals import ApprovalError
 from boxoffice.warehouse import engine
 from boxoffice.warehouse import pricing as wp
+from boxoffice.warehouse.pricing import ApprovalError
 
 A = "aaaaaaaa-0000-4000-8000-000000000001"
 B = "bbbbbbbb-0000-4000-8000-000000000002"

@@ -72,7 +72,7 @@ from statsmodels.base.model import GenericLikelihoodModel
 from statsmodels.tools.numdiff import approx_fprime
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from boxoffice.customers.summary import _require
+from boxoffice.frames import require
 
 __all__ = [
     "PARAMS",
@@ -203,7 +203,7 @@ def numeric_column(summary: pl.DataFrame, name: str, *, integer: bool = False) -
 def rfm_arrays(summary: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``frequency``, ``recency``, ``T`` as float arrays, validated: numeric, non-negative,
     frequency integer-valued, recency ≤ T, and recency = 0 where frequency = 0."""
-    _require(summary, "frequency", "recency", "T")
+    require(summary, ("frequency", "recency", "T"))
     x = numeric_column(summary, "frequency", integer=True)
     tx = numeric_column(summary, "recency")
     T = numeric_column(summary, "T")
@@ -396,7 +396,7 @@ def prob_alive(
     polars.DataFrame
         ``customer_col`` and ``p_alive``, in the order of ``summary``.
     """
-    _require(summary, customer_col)
+    require(summary, [customer_col])
     x, tx, T = rfm_arrays(summary)
     r, alpha, a, b = positive_params(fit.params, PARAMS)
     p = expit(-_log_odds_dead(r, alpha, a, b, x, tx, T))
@@ -432,7 +432,7 @@ def expected_purchases(
     FloatingPointError
         If the hypergeometric function cannot be evaluated (result not finite).
     """
-    _require(summary, customer_col)
+    require(summary, [customer_col])
     t = _check_t(t)
     x, tx, T = rfm_arrays(summary)
     values = conditional_expected(fit.params, x, tx, T, np.array([t]))[:, 0]

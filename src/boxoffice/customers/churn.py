@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from boxoffice.customers.summary import _require
+from boxoffice.frames import require
 
 RISKS = ("high", "medium", "low")
 
@@ -26,7 +26,7 @@ def churn_risk(
     recency_days: tuple[int, int] = (30, 90),
 ) -> pl.DataFrame:
     """Add ``churn_risk`` (from ``p_alive``) and ``recency_risk`` (from ``days_since_last``)."""
-    _require(frame, "p_alive", "days_since_last")
+    require(frame, ("p_alive", "days_since_last"))
     if not 0 < high_below <= medium_below <= 1:
         raise ValueError(
             f"need 0 < high_below <= medium_below <= 1, got {high_below}, {medium_below}"
@@ -53,7 +53,7 @@ def churn_risk(
 
 def risk_crosstab(values: pl.DataFrame) -> pl.DataFrame:
     """Customers per (``churn_risk``, ``recency_risk``): where the model and the rule differ."""
-    _require(values, "churn_risk", "recency_risk")
+    require(values, ("churn_risk", "recency_risk"))
     return (
         values.group_by("churn_risk", "recency_risk")
         .agg(pl.len().alias("customers"))
@@ -75,7 +75,7 @@ def at_risk_list(
 ) -> pl.DataFrame:
     """The customers of the given segments (all when empty) and churn risks (all when empty),
     most valuable first (``clv_12m``, then ``customer_key``), with the drivers of their risk."""
-    _require(customers, *LIST_COLUMNS)
+    require(customers, LIST_COLUMNS)
     if unknown := sorted(set(risks) - set(RISKS)):
         raise ValueError(f"unknown churn risk(s) {unknown}; expected some of {list(RISKS)}")
     selected = customers

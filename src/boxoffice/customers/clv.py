@@ -24,7 +24,7 @@ import polars as pl
 
 from boxoffice.customers.bgnbd import BGNBDFit, conditional_expected, rfm_arrays
 from boxoffice.customers.gamma_gamma import GammaGammaFit, expected_spend_values, spend_arrays
-from boxoffice.customers.summary import _require
+from boxoffice.frames import require
 
 __all__ = ["DAYS_PER_MONTH", "clv_by_month", "customer_lifetime_value"]
 
@@ -51,7 +51,7 @@ def _monthly(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Expected purchases per month (n × months), discount factors (months,), E[M] (n,)."""
     _check(months, monthly_discount, periods_per_month)
-    _require(summary, customer_col)
+    require(summary, [customer_col])
     x, tx, T = rfm_arrays(summary)
     _, m = spend_arrays(summary)
     spend = expected_spend_values(gamma_gamma, x, m)

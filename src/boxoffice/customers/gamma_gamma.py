@@ -53,7 +53,7 @@ from boxoffice.customers.bgnbd import (
     rounded_params,
     warn_at_boundary,
 )
-from boxoffice.customers.summary import _require
+from boxoffice.frames import require
 
 __all__ = [
     "GG_PARAMS",
@@ -177,7 +177,7 @@ def gamma_gamma_log_likelihood(
 
 def spend_arrays(summary: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """``frequency`` (integer ≥ 0) and ``monetary_value`` (≥ 0) as validated float arrays."""
-    _require(summary, "frequency", "monetary_value")
+    require(summary, ("frequency", "monetary_value"))
     x = numeric_column(summary, "frequency", integer=True)
     m = numeric_column(summary, "monetary_value")
     return x, m
@@ -217,7 +217,7 @@ def expected_spend(
     ValueError
         If q ≤ 1 or the input is invalid.
     """
-    _require(summary, customer_col)
+    require(summary, [customer_col])
     x, m = spend_arrays(summary)
     values = expected_spend_values(fit, x, m)
     return summary.select(customer_col).with_columns(pl.Series("expected_spend", values))

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from boxoffice.customers.summary import _require
+from boxoffice.frames import require
 
 BINS = 5
 # rows: recency score 5 (recent) .. 1; columns: fm score 1 .. 5
@@ -62,7 +62,7 @@ def score_rfm(
     :func:`~boxoffice.customers.summary.summarize_customers`). ``segment_map`` maps every
     (recency score, fm score) pair to a segment name; a pair it lacks is an error.
     """
-    _require(summary, customer_col, "days_since_last", "purchases", "total_value")
+    require(summary, [customer_col, "days_since_last", "purchases", "total_value"])
     if missing := sorted({(r, fm) for r in range(1, 6) for fm in range(1, 6)} - set(segment_map)):
         raise ValueError(f"segment_map lacks the (r, fm) pair(s) {missing}")
     if summary.is_empty():
@@ -88,7 +88,7 @@ def score_rfm(
 def segment_summary(scores: pl.DataFrame) -> pl.DataFrame:
     """One row per segment: customers, revenue (``total_value``), average order value
     (revenue ÷ purchase occasions) and each segment's share of customers and of revenue."""
-    _require(scores, "segment", "purchases", "total_value")
+    require(scores, ("segment", "purchases", "total_value"))
     return (
         scores.group_by("segment")
         .agg(
@@ -113,8 +113,8 @@ def segment_movement(
 ) -> pl.DataFrame:
     """Customers per (``previous_segment``, ``segment``) between two runs' scores; customers
     absent from the previous run come from :data:`NEW_CUSTOMER`. Sorted by count."""
-    _require(previous, customer_col, "segment")
-    _require(current, customer_col, "segment")
+    require(previous, [customer_col, "segment"])
+    require(current, [customer_col, "segment"])
     before = previous.select(customer_col, pl.col("segment").alias("previous_segment"))
     return (
         current.select(customer_col, "segment")

@@ -18,8 +18,9 @@ results are comparable with the literature: Fader, Hardie & Lee (2005), "Countin
 Customers the Easy Way", *Marketing Science* 24(2), 275–284.
 
 :func:`summarize_customers` works on any transactions frame (polars);
-:data:`SUMMARY_SQL` computes the same from ``analytics.customer_days`` inside PostgreSQL, so the
-group-by over every purchase stays in the database (the warehouse reads it).
+:func:`boxoffice.warehouse.reads.read_customer_summary` computes the same from
+``analytics.customer_days`` inside PostgreSQL, so the group-by over every purchase stays in the
+database.
 """
 
 from __future__ import annotations
@@ -28,12 +29,9 @@ import datetime as dt
 
 import polars as pl
 
+from boxoffice.frames import require
+
 TIME_UNITS = {"D": 1, "W": 7}
-
-
-def _require(frame: pl.DataFrame, *columns: str) -> None:
-    if missing := [c for c in columns if c not in frame.columns]:
-        raise ValueError(f"missing column(s) {missing}; the frame has {frame.columns}")
 
 
 def _period(day: pl.Expr, unit: str) -> pl.Expr:
@@ -66,7 +64,7 @@ def summarize_customers(
     """
     if time_unit not in TIME_UNITS:
         raise ValueError(f"time_unit must be one of {sorted(TIME_UNITS)}, got {time_unit!r}")
-    _require(transactions, customer_col, date_col, value_col)
+    require(transactions, [customer_col, date_col, value_col])
     day = pl.col(date_col)
     if transactions.schema[date_col] != pl.Date:
         if not isinstance(transactions.schema[date_col], pl.Datetime):
@@ -111,37 +109,3 @@ def summarize_customers(
         .sort(customer_col)
     )
     return summary.collect()
-
-
-SUMMARY_SQL = """
-with occasions as (  -- one row per customer and purchase period (day or week)
-    select customer_key,
-           (local_date - date '1970-01-05') / $2 as period,
-           max(local_date) as last_day,
-           sum(gross_cents)::float8 as value
-    from analytics.customer_days  -- ordered by (tenant, customer_key, local_date): no sort
-    where local_date <= $1
-    group by 1, 2
-), customers as (
-    select customer_key,
-           count(*) as purchases,
-           min(period) as first,
-           max(period) as last,
-           sum(value) as total_value,
-           (array_agg(value order by period))[1] as first_value,
-           max(last_day) as last_day
-    from occasions
-    group by 1
-)
-select c.customer_key,
-       c.purchases - 1 as frequency,
-       (c.last - c.first)::float8 as recency,
-       (($1::date - date '1970-01-05') / $2 - c.first)::float8 as "T",
-       case when c.purchases > 1
-            then (c.total_value - c.first_value) / (c.purchases - 1) else 0 end as monetary_value,
-       c.purchases,
-       c.total_value,
-       $1::date - c.last_day as days_since_last
-from customers c
-order by c.customer_key
-"""

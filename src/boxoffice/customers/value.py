@@ -12,7 +12,7 @@ from boxoffice.customers.bgnbd import BGNBDFit, expected_purchases, fit_bgnbd, p
 from boxoffice.customers.churn import churn_risk
 from boxoffice.customers.clv import customer_lifetime_value
 from boxoffice.customers.gamma_gamma import GammaGammaFit, fit_gamma_gamma
-from boxoffice.customers.summary import _require
+from boxoffice.frames import require
 
 HORIZON_DAYS = 90
 
@@ -39,8 +39,9 @@ def value_customers(
     the discounted expected spend over ``months`` months (:mod:`boxoffice.customers.clv`);
     ``churn_risk`` and ``recency_risk`` as in :mod:`boxoffice.customers.churn`.
     """
-    _require(summary, "customer_key", "frequency", "recency", "T", "monetary_value")
-    _require(summary, "days_since_last")
+    require(
+        summary, ("customer_key", "frequency", "recency", "T", "monetary_value", "days_since_last")
+    )
     bgnbd = fit_bgnbd(summary)
     gamma_gamma = fit_gamma_gamma(summary)
     clv = customer_lifetime_value(

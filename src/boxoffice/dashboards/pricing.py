@@ -16,9 +16,9 @@ import polars as pl
 
 from boxoffice import forecast, warehouse
 from boxoffice.dashboards._ui import TenantPage, message, show, table
-from boxoffice.pricing.approvals import ApprovalError
 from boxoffice.reports import charts, export
 from boxoffice.warehouse import pricing as wp
+from boxoffice.warehouse.pricing import ApprovalError
 
 MEASURES = [("Tickets", "tickets_sold"), ("Gross revenue", "gross_cents")]
 QUEUE_ROWS = 25  # decide these first: the list reloads after each decision

@@ -29,7 +29,7 @@ from boxoffice.forecast.venue_demand import (
     seasonal_naive,
     series_tasks,
 )
-from boxoffice.metrics._frames import require
+from boxoffice.frames import require
 
 
 def backtest_series(

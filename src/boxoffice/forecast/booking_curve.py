@@ -28,7 +28,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from boxoffice.metrics._frames import require
+from boxoffice.frames import require
 
 SALES_COLUMNS = ("local_date", "event_id", "tickets_sold", "refunded_tickets")
 EVENT_COLUMNS = ("event_id", "venue_id", "category", "start_date", "capacity")

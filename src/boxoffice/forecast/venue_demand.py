@@ -41,6 +41,7 @@ import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 
@@ -49,7 +50,7 @@ import pandas as pd
 import polars as pl
 
 from boxoffice.forecast.projection import akaike_weights, fit_forms
-from boxoffice.metrics._frames import require
+from boxoffice.frames import require
 
 MEASURES = ("tickets_sold", "gross_cents")
 MIN_ETS_DAYS = 35  # five weeks: a weekly season, a trend and their start values
@@ -203,18 +204,32 @@ def series_tasks(demand: pl.DataFrame, *extra) -> list[tuple]:
 
 def parallel_map(fn: Callable, tasks: list, workers: int | None = None) -> list:
     """``[fn(t) for t in tasks]`` over ``workers`` processes (default: every core; 1 runs
-    here), in order."""
+    here), in order. The pool is started once per process and kept for the next call (a
+    pipeline task forecasts its tenants one after the other)."""
     workers = min(workers or os.cpu_count() or 1, len(tasks))
     if workers <= 1:
         return [fn(t) for t in tasks]
-    # spawn, not fork: the parent's polars and BLAS thread pools do not survive a fork
-    with ProcessPoolExecutor(
-        workers,
-        mp_context=get_context("spawn"),
-        initializer=_exit_with_parent,
-        initargs=(os.getpid(),),
-    ) as pool:
+    pool = _pool(workers)
+    try:
         return list(pool.map(fn, tasks, chunksize=max(1, len(tasks) // (4 * workers))))
+    except BrokenProcessPool:
+        _POOLS.pop(workers, None)  # a worker died: the next call starts a new pool
+        raise
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    if workers not in _POOLS:
+        # spawn, not fork: the parent's polars and BLAS thread pools do not survive a fork
+        _POOLS[workers] = ProcessPoolExecutor(
+            workers,
+            mp_context=get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
+    return _POOLS[workers]
 
 
 def _exit_with_parent(parent: int, interval: float = 0.5) -> None:

@@ -20,43 +20,19 @@ revenue **to the cent**. Ties in touch time are broken by campaign, then channel
 In the pipeline (task ``attribution``) the orders are those created in the ``days`` UTC days
 ending ``as_of`` and an order's revenue is its tickets' ``price_cents`` at sale (fees are not
 the venue's revenue; later refunds do not change what a campaign brought in), read by
-:data:`ORDERS_SQL` and :data:`TOUCHES_SQL` with customers as ``customer_key`` only.
+:func:`boxoffice.warehouse.reads.read_attribution_inputs` with customers as ``customer_key``
+only.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from boxoffice.metrics._frames import require
+from boxoffice.frames import require
 
 MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
 NO_TOUCH = "(none)"
 MS_PER_DAY = 86_400_000
-
-# $1 as_of, $2 days, $3/$4 the HMAC pads of boxoffice.privacy (customers leave source as keys)
-_KEY = "encode(sha256($4 || sha256($3 || convert_to(o.customer_id::text, 'UTF8'))), 'hex')"
-_WINDOW = (
-    "o.created_at >= (cast($1 as date) - cast($2 as integer) + 1)::timestamp at time zone 'UTC'"
-    " and o.created_at < (cast($1 as date) + 1)::timestamp at time zone 'UTC'"
-)
-ORDERS_SQL = f"""
-select o.order_id::text as order_id, {_KEY} as customer_key, o.created_at as ordered_at,
-       sum(t.price_cents)::bigint as revenue_cents
-from source.orders o
-join source.tickets t using (tenant_id, order_id)
-where {_WINDOW}
-group by o.order_id, o.customer_id, o.created_at
-"""  # noqa: S608 (constant fragments)
-# $5 lookback days: the touches that can precede an order of the window
-TOUCHES_SQL = f"""
-select {_KEY} as customer_key, c.campaign, c.channel, c.touched_at
-from source.campaign_touches c
-join (select distinct tenant_id, customer_id from source.orders o where {_WINDOW}) o
-    using (tenant_id, customer_id)
-where c.touched_at >= (cast($1 as date) - cast($2 as integer) - cast($5 as integer) + 1)::timestamp
-                      at time zone 'UTC'
-  and c.touched_at < (cast($1 as date) + 1)::timestamp at time zone 'UTC'
-"""  # noqa: S608 (constant fragments)
 
 
 def attribute(

@@ -11,7 +11,7 @@ import datetime as dt
 
 import polars as pl
 
-from boxoffice.metrics._frames import require
+from boxoffice.frames import require
 
 
 def cohort_retention(customer_days: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:

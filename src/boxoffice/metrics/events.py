@@ -13,7 +13,7 @@ import datetime as dt
 
 import polars as pl
 
-from boxoffice.metrics._frames import check_range, require
+from boxoffice.frames import check_range, require
 
 SALES_COLUMNS = ("local_date", "event_id", "tickets_sold", "refunded_tickets", "net_cents")
 EVENT_COLUMNS = ("event_id", "name", "category", "venue_id", "start_date", "capacity", "scanned")

@@ -15,7 +15,7 @@ import datetime as dt
 
 import polars as pl
 
-from boxoffice.metrics._frames import check_range, require
+from boxoffice.frames import check_range, require
 from boxoffice.warehouse.partitions import PartitionQuery
 from boxoffice.warehouse.schema import funnel_daily
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from boxoffice import __version__, config, logs, tasks, warehouse
-from boxoffice.pipeline import context
 from boxoffice.reports import artifacts
+from boxoffice.tasks import context
 from boxoffice.warehouse import runs
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from boxoffice.metrics._frames import require
+from boxoffice.frames import require
 
 WEIGHTS = {"sell_through": 0.25, "velocity": 0.20, "pace": 0.25, "scarcity": 0.20, "urgency": 0.10}
 HORIZON_DAYS = 90

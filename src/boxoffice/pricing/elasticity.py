@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from boxoffice.metrics._frames import require
+from boxoffice.frames import require
 
 DAY_BINS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 22, 31, 46, 61, 91]
 EVENT_COLUMNS = ("event_id", "venue_id", "category", "on_sale_at", "start_date", "capacity")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from boxoffice.metrics._frames import require
+from boxoffice.frames import require
 from boxoffice.pricing.demand_score import demand_scores
 from boxoffice.pricing.recommend import PriceRules, recommend_prices
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from boxoffice.metrics._frames import require
+from boxoffice.frames import require
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from boxoffice.metrics._frames import require
+from boxoffice.frames import require
 from boxoffice.pricing.recommend import PriceRules, recommend_prices
 
 

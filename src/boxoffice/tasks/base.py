@@ -25,7 +25,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from boxoffice import warehouse
-from boxoffice.pipeline import context
+from boxoffice.tasks import context
 
 
 class TaskParameterError(ValueError):
@@ -156,7 +156,7 @@ def execute(
     tenants: str | None,
     params: Mapping[str, object] | None = None,
 ) -> Outcome:
-    """Run ``task`` for ``as_of`` and ``tenants`` (as :func:`boxoffice.pipeline.context.parse`
+    """Run ``task`` for ``as_of`` and ``tenants`` (as :func:`boxoffice.tasks.context.parse`
     reads them) with ``params`` overriding its defaults: its SQL partitions in one transaction;
     then every tenant computed in turn, its partitions written on one connection while the next
     tenant computes, all committed together at the end or none if anything fails."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from boxoffice import metrics
 from boxoffice.ingest import landing
 from boxoffice.monitoring.reconciliation import flagged_days, reconciliation_query
-from boxoffice.pipeline import context
+from boxoffice.tasks import context
 from boxoffice.tasks.base import LANDING, Outcome, Scope, Task
 from boxoffice.warehouse import reads, schema
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from boxoffice import metrics, warehouse
-from boxoffice.pipeline import context
+from boxoffice.tasks import context
 from boxoffice.tasks.base import Outcome, Task
-from boxoffice.warehouse import schema
+from boxoffice.warehouse import facts, schema
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def refreshed(outcome: Outcome) -> pl.DataFrame:
             "tenant": [r.tenant for r in done],
             "mode": [r.mode for r in done],
             "days recomputed": [None if r.days is None else len(r.days) for r in done],
-            **{table: [r.rows.get(table, 0) for r in done] for table, _ in metrics.sales.REFRESH},
+            **{table: [r.rows.get(table, 0) for r in done] for table, _ in facts.REFRESH},
         }
     )
 
@@ -49,7 +49,7 @@ TASK = Task(
         "source.tenants",
         "source.ticket_changes",
     ),
-    loads=(*(table for table, _ in metrics.sales.REFRESH), "analytics.sales_refresh"),
+    loads=(*(table for table, _ in facts.REFRESH), "analytics.sales_refresh"),
     writes=(schema.venues_dim, schema.events_dim),
     prepare=refresh,
     queries=lambda params: metrics.sales.dimension_queries(),

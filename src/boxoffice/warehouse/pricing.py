@@ -1,5 +1,17 @@
 """Price recommendations in the warehouse: publish a run's, decide on one, list them, and the
-approved prices (state machine: :mod:`boxoffice.pricing.approvals`).
+approved prices. Their approval workflow is a state machine::
+
+    pending ──approve──▶ approved     (writes price_history: old, new, reason, who, when)
+       │ ──reject───▶ rejected
+       └──expire───▶ expired          (superseded by a newer run, past its validity, or the
+                                       event has started; done by the pipeline)
+
+``approved``, ``rejected`` and ``expired`` are final: approving twice, approving a rejected or
+expired recommendation, or deciding one past its ``valid_until`` is refused with a message
+that says what it is now. The database is where this is enforced: a decision is one call of
+``analytics.decide`` and an expiry one of ``analytics.expire_recommendations`` (migration
+0010), and no application role may write a status or the price history otherwise. The update
+only matches a pending, valid row, so of two people deciding at once exactly one wins.
 
 Recommendation ids are UUIDv5 of (tenant, event, run date): the same run twice publishes the
 same rows, and a decided recommendation is never overwritten by a rerun.
@@ -15,12 +27,16 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 
-from boxoffice.pricing.approvals import ApprovalError
 from boxoffice.warehouse import engine
 from boxoffice.warehouse.bulk import read_frame
 from boxoffice.warehouse.engine import Role
 from boxoffice.warehouse.reads import reads
 from boxoffice.warehouse.schema import price_recommendations
+
+
+class ApprovalError(ValueError):
+    """A decision that the recommendation's state does not allow; the message says why."""
+
 
 REFUSED = "BX001"  # the SQLSTATE analytics.decide raises a refusal with
 NAMESPACE = uuid.UUID("5b1a1c52-3f7e-4d53-9a43-0c1e6e0f2b7d")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from boxoffice import privacy
 from boxoffice.warehouse.bulk import read_frame
 from boxoffice.warehouse.engine import Role
 
@@ -111,6 +112,32 @@ def read_customer_days(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline
     )
 
 
+# $1 as_of, $2 days, $3/$4 the HMAC pads of privacy (customers leave source as keys)
+_KEY = "encode(sha256($4 || sha256($3 || convert_to(o.customer_id::text, 'UTF8'))), 'hex')"
+_WINDOW = (
+    "o.created_at >= (cast($1 as date) - cast($2 as integer) + 1)::timestamp at time zone 'UTC'"
+    " and o.created_at < (cast($1 as date) + 1)::timestamp at time zone 'UTC'"
+)
+ORDERS_SQL = f"""
+select o.order_id::text as order_id, {_KEY} as customer_key, o.created_at as ordered_at,
+       sum(t.price_cents)::bigint as revenue_cents
+from source.orders o
+join source.tickets t using (tenant_id, order_id)
+where {_WINDOW}
+group by o.order_id, o.customer_id, o.created_at
+"""  # noqa: S608 (constant fragments)
+# $5 lookback days: the touches that can precede an order of the window
+TOUCHES_SQL = f"""
+select {_KEY} as customer_key, c.campaign, c.channel, c.touched_at
+from source.campaign_touches c
+join (select distinct tenant_id, customer_id from source.orders o where {_WINDOW}) o
+    using (tenant_id, customer_id)
+where c.touched_at >= (cast($1 as date) - cast($2 as integer) - cast($5 as integer) + 1)::timestamp
+                      at time zone 'UTC'
+  and c.touched_at < (cast($1 as date) + 1)::timestamp at time zone 'UTC'
+"""  # noqa: S608 (constant fragments)
+
+
 @reads("source.orders", "source.tickets", "source.campaign_touches")
 def read_attribution_inputs(
     *, as_of: dt.date, tenant: Tenant, days: int = 90, lookback_days: int = 30
@@ -118,9 +145,6 @@ def read_attribution_inputs(
     """The orders of the ``days`` UTC days ending ``as_of`` and their customers' campaign
     touches (``orders``, ``touches`` of :func:`boxoffice.metrics.attribution.attribute`), read
     from ``source`` as the pipeline role; customers only as ``customer_key``."""
-    from boxoffice import privacy
-    from boxoffice.metrics.attribution import ORDERS_SQL, TOUCHES_SQL
-
     if days < 1 or lookback_days < 0:
         raise ValueError(f"need days ≥ 1 and lookback_days ≥ 0, got {days} and {lookback_days}")
     pads = privacy.hmac_pads()
@@ -273,16 +297,50 @@ def read_reconciliation(*, as_of: dt.date, tenant: Tenant, role: Role = "pipelin
 # ---------------------------------------------------------------------------------- customers
 @reads("analytics.customer_days")
 def read_customer_summary(
-    *, as_of: dt.date, tenant: Tenant, time_unit: str = "D", role: Role = "pipeline"
+    *, as_of: dt.date, tenant: Tenant, period_days: int = 1, role: Role = "pipeline"
 ) -> pl.DataFrame:
     """The customer summary (frequency, recency, T, monetary value, …) of a sales-aggregates
-    partition, computed inside PostgreSQL from ``analytics.customer_days`` (purchase days in
-    the venue's local time, values in cents) — see :mod:`boxoffice.customers.summary`."""
-    from boxoffice.customers.summary import SUMMARY_SQL, TIME_UNITS
+    partition in periods of ``period_days`` (1: days, 7: weeks from Monday), computed inside
+    PostgreSQL from ``analytics.customer_days`` (purchase days in the venue's local time,
+    values in cents): what :func:`boxoffice.customers.summarize_customers` gives for the same
+    purchases."""
+    if period_days not in (1, 7):
+        raise ValueError(f"period_days must be 1 or 7, got {period_days!r}")
+    return read_frame(SUMMARY_SQL, [as_of, period_days], role=role, tenant=tenant)
 
-    if time_unit not in TIME_UNITS:
-        raise ValueError(f"time_unit must be one of {sorted(TIME_UNITS)}, got {time_unit!r}")
-    return read_frame(SUMMARY_SQL, [as_of, TIME_UNITS[time_unit]], role=role, tenant=tenant)
+
+SUMMARY_SQL = """
+with occasions as (  -- one row per customer and purchase period (day or week)
+    select customer_key,
+           (local_date - date '1970-01-05') / $2 as period,
+           max(local_date) as last_day,
+           sum(gross_cents)::float8 as value
+    from analytics.customer_days  -- ordered by (tenant, customer_key, local_date): no sort
+    where local_date <= $1
+    group by 1, 2
+), customers as (
+    select customer_key,
+           count(*) as purchases,
+           min(period) as first,
+           max(period) as last,
+           sum(value) as total_value,
+           (array_agg(value order by period))[1] as first_value,
+           max(last_day) as last_day
+    from occasions
+    group by 1
+)
+select c.customer_key,
+       c.purchases - 1 as frequency,
+       (c.last - c.first)::float8 as recency,
+       (($1::date - date '1970-01-05') / $2 - c.first)::float8 as "T",
+       case when c.purchases > 1
+            then (c.total_value - c.first_value) / (c.purchases - 1) else 0 end as monetary_value,
+       c.purchases,
+       c.total_value,
+       $1::date - c.last_day as days_since_last
+from customers c
+order by c.customer_key
+"""
 
 
 @reads("analytics.customer_rfm")

@@ -1,4 +1,5 @@
-"""Input checks shared by the metric functions: a clear message instead of a polars error."""
+"""Input checks shared by the domain functions (frames in, frames out): a clear message naming
+the missing columns instead of a polars error deep inside a computation."""
 
 from __future__ import annotations
 

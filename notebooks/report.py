@@ -24,33 +24,26 @@ inputs = None  # from boxoffice run: fingerprints of what it reads from outside 
 overrides = None  # from pipeline.yaml: replaces defaults of boxoffice.tasks.report.Params
 
 # %%
+from pathlib import Path
+
 from IPython.display import Markdown, display
 
 from boxoffice import tasks
-from boxoffice.reports import charts
+from boxoffice.reports import charts, pages
 
 charts.use_notebook_renderer()
 done = tasks.run(
     "report", as_of=as_of, tenants=tenants, upstream=upstream, inputs=inputs, params=overrides
 )
-done.rows
+reports = {t: pages.sales_report(f, top=done.params.top) for t, f in done.frames.items()}
+written = pages.write_tenant_pages(
+    {t: [("report.html", page)] for t, page in reports.items()},
+    run_dir=Path(product["nb"]).parents[1],  # reports/<as_of>/, above _operations/
+    folders=pages.tenant_folders(done.prepared),
+)
 
 # %%
-for frames in done.frames.values():
-    start, end = frames["period"]
-    display(Markdown(f"## {frames['venues']['tenant_name'][0]}: {start} to {end}"))
-    display(charts.kpi_tiles(frames["kpis"]))
-    display(charts.revenue_trend(frames["weekly"], granularity="week"))
-    display(charts.channel_mix(frames["channel_mix"]))
-    display(charts.category_mix(frames["category_mix"]))
-    display(charts.events_table(frames["top"], title=f"Top {done.params.top} events"))
-    display(charts.events_table(frames["bottom"], title=f"Bottom {done.params.top} events"))
-    display(charts.cohort_heatmap(frames["cohorts"]))
-    display(charts.funnel(frames["funnel"], title="Conversion funnel, sessions of the period"))
-    if frames["attribution"].height:
-        display(charts.attribution(frames["attribution"]))
-    if isinstance(projected := frames["projection"], Exception):  # too little history yet
-        display(Markdown(f"No projection: {projected}."))
-    else:
-        display(charts.projection(projected))
-        display(charts.projection_totals(projected.totals))
+for tenant, page in reports.items():
+    display(Markdown(f"## {page.title} ({written[tenant][0].parent.name}/)"))
+    for block in page.blocks:
+        display(block)

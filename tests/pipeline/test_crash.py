@@ -203,7 +203,7 @@ def test_a_run_killed_anywhere_leaves_nothing_half_done_and_a_rerun_completes_it
     expected = tables(reference["url"])
 
     env = _env(crashed, tmp_path, mark)
-    url, nb = crashed["url"], crashed["reports"] / AS_OF
+    url, nb = crashed["url"], crashed["reports"] / AS_OF / "_operations"
     between, report = nb / ".attribution.ipynb.metadata", nb / "report.ipynb"
     points = [
         ("during ingest", _busy_with(url, "%ingest_staging%"), report),

@@ -50,7 +50,7 @@ def test_notebooks_import_only_the_entry_points():
     # logic lives in the package: a pipeline notebook calls its task and draws with the
     # report charts; a dashboard notebook builds its page object
     allowed = {
-        "notebooks": ("boxoffice.tasks", "boxoffice.reports", "IPython.", "polars"),
+        "notebooks": ("boxoffice.tasks", "boxoffice.reports", "IPython.", "polars", "pathlib."),
         "dashboards": ("boxoffice.dashboards", "voila.utils"),
     }
     for folder, prefixes in allowed.items():

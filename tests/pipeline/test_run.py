@@ -58,19 +58,21 @@ def test_the_whole_dag_builds_and_leaves_its_artifacts(env):
     outcome = env["outcome"]
     assert sorted(outcome.ran) == sorted(TASKS) and outcome.skipped == ()
     directory = env["reports"] / "2026-10-31"
+    operations = directory / "_operations"
     for name in TASKS:
         outputs = [
             o
-            for c in nbformat.read(directory / f"{name}.ipynb", 4).cells
+            for c in nbformat.read(operations / f"{name}.ipynb", 4).cells
             for o in c.get("outputs", [])
         ]
         assert outputs and not [
             o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"
         ]
-        assert (directory / f"{name}.html").stat().st_size > 0
-    report = (directory / "report.html").read_text()
+        assert (operations / f"{name}.html").stat().st_size > 0
+    report = (operations / "report.html").read_text()
     assert report.count('class="plotly-graph-div"') >= 6  # 3 figures × 2 tenants
-    assert "context.parse" not in report  # inputs hidden
+    assert "tasks.run" not in report  # inputs hidden
+    assert '<script src="../../plotly-' in report  # the one copy at the reports root
     manifest = json.loads((directory / "manifest.json").read_text())
     assert manifest["as_of"] == "2026-10-31"
     assert [t["name"] for t in manifest["tasks"]] == list(outcome.ran)
@@ -78,11 +80,55 @@ def test_the_whole_dag_builds_and_leaves_its_artifacts(env):
         "select count(*) from analytics.customer_rfm where as_of = :d", d=AS_OF
     )
     assert sorted(manifest["tenants"]) == sorted(t["tenant_id"] for t in env["manifest"]["tenants"])
-    assert "report.html" in (directory / "index.html").read_text()
+    index = (directory / "index.html").read_text()
+    assert "_operations/report.html" in index
+    assert all(f"{folder}/index.html" in index for folder in manifest["folders"].values())
     assert (
         scalar("select status from analytics.pipeline_runs order by started_at limit 1")
         == "succeeded"
     )
+
+
+def test_each_tenant_folder_holds_its_pages_and_nothing_of_another_tenant(env):
+    directory = env["reports"] / "2026-10-31"
+    folders = json.loads((directory / "manifest.json").read_text())["folders"]
+    assert sorted(p.name for p in directory.iterdir()) == sorted(
+        [*folders.values(), "_operations", "index.html", "manifest.json"]
+    )
+    with engine.connect() as conn:  # every tenant's id, name and venue names, from source
+        names = conn.execute(
+            sa.text(
+                "select t.tenant_id::text, t.name, array_agg(v.name) from source.tenants t"
+                " join source.venues v using (tenant_id) group by 1, 2"
+            )
+        ).all()
+    assert len(names) == len(folders) >= 2
+    for tenant, folder in folders.items():
+        files = sorted(p for p in (directory / folder).rglob("*") if p.is_file())
+        assert [p.name for p in files] == ["index.html", "report.html"]
+        text = "\n".join(p.read_text() for p in files).lower()
+        own = next(n for n in names if n[0] == tenant)
+        assert own[1].lower() in text  # the report names its tenant …
+        for other_id, other_name, venues in names:
+            if other_id == tenant:
+                continue
+            for needle in (other_id, other_id.replace("-", ""), other_name, *venues):
+                assert needle.lower() not in text, (folder, needle)  # … and no other
+        report = (directory / folder / "report.html").read_text()
+        assert report.count('class="plotly-graph-div"') >= 8
+        assert '<script src="../../plotly-' in report
+
+
+def test_plotly_js_is_shipped_once_per_reports_root(env):
+    root = env["reports"]
+    [script] = root.glob("plotly-*.min.js")
+    assert script.read_text().startswith("/**\n* plotly.js v")
+    embedded = [
+        p
+        for p in (root / "2026-10-31").rglob("*")
+        if p.is_file() and "* plotly.js v" in p.read_text()
+    ]
+    assert embedded == []
 
 
 def test_every_attribution_model_adds_up_to_the_revenue_of_the_windows_orders(env):

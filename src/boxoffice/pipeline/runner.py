@@ -6,8 +6,10 @@ lock (never two runs at once; a row lock only the pipeline role can take), recor
 ``analytics.pipeline_runs`` (a run found there still running, whose process died, becomes
 ``abandoned``; a date whose last run did not finish is rebuilt whole), builds the DAG (Ploomber
 skips tasks whose notebook, parameters and upstream are unchanged, so re-running a date is a
-no-op unless forced), then writes ``reports/<as_of>/``: executed notebooks as ``.ipynb`` and
-``.html``, ``index.html`` and ``manifest.json``.
+no-op unless forced), then writes ``reports/<as_of>/``: ``index.html`` and ``manifest.json``,
+one folder per tenant with only that tenant's pages (the report task writes them), and
+``_operations/`` with the executed task notebooks as ``.ipynb`` and ``.html`` (they show every
+tenant).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from boxoffice import __version__, config, logs, tasks, warehouse
-from boxoffice.reports import artifacts
+from boxoffice.reports import artifacts, pages
 from boxoffice.tasks import context
 from boxoffice.warehouse import runs
 
@@ -207,19 +209,22 @@ def landing_state() -> str:
 
 
 def _write_artifacts(params: context.RunContext, directory: Path, report: dict) -> None:
-    tasks = []
+    done = []
     for name, ran, seconds in zip(
         report["name"], report["Ran?"], report["Elapsed (s)"], strict=True
     ):
-        artifacts.export_html(directory / f"{name}.ipynb")
-        tasks.append({"name": name, "status": "ran" if ran else "up to date", "seconds": seconds})
+        notebook = directory / pages.OPERATIONS / f"{name}.ipynb"
+        artifacts.export_html(notebook, reports_root=directory.parent)
+        done.append({"name": name, "status": "ran" if ran else "up to date", "seconds": seconds})
+    folders = pages.tenant_folders(warehouse.list_tenants())
     manifest = {
         "as_of": params.as_of.isoformat(),
         "tenants": list(params.tenants),
         "parameters": {"as_of": params.as_of.isoformat(), "tenants": list(params.tenants)},
         "code_version": code_version(),
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "tasks": tasks,
+        "tasks": done,
+        "folders": {t: folders[t] for t in params.tenants},
         "rows": runs.partition_rows(PARTITIONED, params.as_of, params.tenants),
     }
     artifacts.write_manifest(directory, manifest)

@@ -1,6 +1,7 @@
 """A run's artifacts in ``reports/<as_of>/``: each executed notebook as HTML (inputs hidden,
-charts interactive), an ``index.html`` linking them, and ``manifest.json``; and
-:func:`scrub`, which erases a customer from them."""
+charts interactive, drawn by one plotly.js at the reports root), an ``index.html`` linking the
+tenants' folders and the notebooks, and ``manifest.json``; and :func:`scrub`, which erases a
+customer from them."""
 
 from __future__ import annotations
 
@@ -13,32 +14,76 @@ import zipfile
 from pathlib import Path
 
 import nbformat
+import plotly.io as pio
 from nbconvert import HTMLExporter
+from plotly.offline import get_plotlyjs, get_plotlyjs_version
+
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+PLOTLY_JS = f"plotly-{get_plotlyjs_version()}.min.js"
 
 
-def export_html(notebook: Path) -> Path:
-    """Write ``notebook`` as a sibling ``.html`` without code cells or prompts."""
+def export_html(notebook: Path, *, reports_root: Path) -> Path:
+    """Write ``notebook`` as a sibling ``.html`` without code cells or prompts. The notebook
+    keeps plotly's JSON only; in the page each figure is a ``div`` drawn by the reports root's
+    plotly.js (:func:`write_plotly_js`), not a copy embedded in every file."""
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if PLOTLY_MIME in output.get("data", {}):
+                output["data"] = {"text/html": figure_html(output["data"][PLOTLY_MIME])}
+    body, _ = exporter.from_notebook_node(nb)
+    body = body.replace("<head>", f"<head>\n{plotly_script(notebook.parent, reports_root)}", 1)
     target = notebook.with_suffix(".html")
-    _write_atomically(target, body)
+    write_atomically(target, body)
+    return target
+
+
+def figure_html(figure) -> str:
+    """A figure (a plotly ``Figure`` or its JSON, as a notebook stores it) as a ``div`` drawn by
+    the page's plotly.js."""
+    return pio.to_html(
+        figure, include_plotlyjs=False, full_html=False, validate=False,
+        config={"responsive": True},
+    )  # fmt: skip
+
+
+def plotly_script(page_dir: Path, reports_root: Path) -> str:
+    """The ``<script>`` tag loading the reports root's plotly.js from a page in ``page_dir``."""
+    src = Path(os.path.relpath(write_plotly_js(reports_root), page_dir)).as_posix()
+    return f'<script src="{html.escape(src)}"></script>'
+
+
+def write_plotly_js(reports_root: Path) -> Path:
+    """``plotly-<version>.min.js`` in ``reports_root``, written once: every page below the root
+    loads it (4.8 MB) instead of embedding its own copy."""
+    target = reports_root / PLOTLY_JS
+    if not target.exists():
+        reports_root.mkdir(parents=True, exist_ok=True)
+        write_atomically(target, get_plotlyjs())
     return target
 
 
 def write_manifest(directory: Path, manifest: dict) -> Path:
     target = directory / "manifest.json"
-    _write_atomically(target, json.dumps(manifest, indent=2, default=str) + "\n")
+    write_atomically(target, json.dumps(manifest, indent=2, default=str) + "\n")
     return target
 
 
 def write_index(directory: Path, manifest: dict) -> Path:
-    """A small page linking the run's reports, with each task's status and duration."""
+    """A small page linking each tenant's folder and the run's task notebooks (with each task's
+    status and duration)."""
     rows = "\n".join(
-        f"<tr><td><a href='{html.escape(t['name'])}.html'>{html.escape(t['name'])}</a></td>"
+        f"<tr><td><a href='_operations/{html.escape(t['name'])}.html'>"
+        f"{html.escape(t['name'])}</a></td>"
         f"<td>{html.escape(t['status'])}</td><td>{t['seconds']:.1f} s</td></tr>"
         for t in manifest["tasks"]
+    )
+    folders = "\n".join(
+        f"<li><a href='{html.escape(f)}/index.html'>{html.escape(f)}/</a></li>"
+        for f in sorted(manifest["folders"].values())
     )
     counts = "\n".join(
         f"<tr><td>{html.escape(table)}</td><td>{rows_:,}</td></tr>"
@@ -56,7 +101,13 @@ def write_index(directory: Path, manifest: dict) -> Path:
 <h1>boxoffice run for {manifest["as_of"]}</h1>
 <p class="meta">{len(manifest["tenants"])} tenant(s) · code {html.escape(manifest["code_version"])}
  · finished {html.escape(str(manifest["finished_at"]))}</p>
-<h2>Reports</h2>
+<h2>Tenants</h2>
+<p class="meta">Each folder holds only its tenant's pages: it can be handed to the tenant.</p>
+<ul>
+{folders}
+</ul>
+<h2>Tasks</h2>
+<p class="meta">The executed notebooks, every tenant in each (for operations).</p>
 <table><tr><th>task</th><th>status</th><th>duration</th></tr>
 {rows}
 </table>
@@ -68,11 +119,11 @@ def write_index(directory: Path, manifest: dict) -> Path:
 </body></html>
 """
     target = directory / "index.html"
-    _write_atomically(target, page)
+    write_atomically(target, page)
     return target
 
 
-def _write_atomically(target: Path, text: str) -> None:
+def write_atomically(target: Path, text: str) -> None:
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
@@ -107,7 +158,7 @@ def scrub(root: Path, needles: list[str]) -> dict[str, list[str]]:
             continue
         for n in hits:
             content = re.sub(re.escape(n), ERASED, content, flags=re.IGNORECASE)
-        _write_atomically(path, content)
+        write_atomically(path, content)
     return found
 
 

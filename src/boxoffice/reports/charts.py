@@ -27,9 +27,10 @@ MONEY = {"revenue", "average_order_value"}
 
 
 def use_notebook_renderer() -> None:
-    """Make figures render in executed notebooks *and* their HTML export (``docs/stack.md``:
-    under papermill plotly writes only its JSON mimetype otherwise, and the HTML shows nothing)."""
-    pio.renderers.default = "plotly_mimetype+notebook"
+    """Make an executed notebook keep each figure as plotly's JSON only (``docs/stack.md``):
+    its HTML export draws them with the reports root's plotly.js
+    (:func:`boxoffice.reports.artifacts.export_html`)."""
+    pio.renderers.default = "plotly_mimetype"
 
 
 def kpi_tiles(kpis: pl.DataFrame) -> go.Figure:

@@ -1,12 +1,13 @@
 """``report``: each tenant's sales report for the 30 days to ``as_of`` — KPIs, the weekly
 revenue trend, channel and category mix, the top and bottom events, cohort retention, the
-conversion funnel, campaign attribution and the revenue projection to the end of the month."""
+conversion funnel, campaign attribution and the revenue projection — computed here, drawn by
+:func:`boxoffice.reports.pages.sales_report` and written to the tenant's own folder."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from boxoffice import forecast, metrics
+from boxoffice import forecast, metrics, warehouse
 from boxoffice.tasks.base import Scope, Task
 from boxoffice.warehouse import reads
 
@@ -49,6 +50,11 @@ def per_tenant(scope: Scope, params: Params) -> dict:
     }
 
 
+def tenant_names(run, params: Params):
+    """Every tenant's id and name: the tenants' report folders are named from them."""
+    return warehouse.list_tenants()
+
+
 TASK = Task(
     name="report",
     params=Params,
@@ -62,4 +68,5 @@ TASK = Task(
         "analytics.attribution",
     ),
     per_tenant=per_tenant,
+    prepare=tenant_names,
 )

@@ -8,7 +8,9 @@ import nbformat
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from polars.testing import assert_frame_equal
 
+from boxoffice import forecast, metrics, warehouse
 from boxoffice.cli import main
 from boxoffice.pipeline import runner
 from boxoffice.warehouse import engine
@@ -170,6 +172,27 @@ def test_forecasts_cover_every_selling_venue_and_every_upcoming_event(env):
     assert counts["forecast_days"] == counts["venues"] * 2 * 28  # two measures, 28 days
     assert counts["backtests"] == counts["venues"] * 2
     assert counts["event_forecasts"] == counts["upcoming"]
+
+
+def test_the_stored_revenue_projection_is_the_fit_of_the_runs_sales(env):
+    """What pages show without fitting: the run's rows, the same as fitting its sales again."""
+    for tenant in (t["tenant_id"] for t in env["manifest"]["tenants"]):
+        sales = warehouse.read_sales_daily(as_of=AS_OF, tenant=tenant)
+        daily = metrics.sales.rollup(sales, "day")
+        fitted = forecast.project(daily, date_col="period", end=AS_OF)
+        stored = forecast.projection.from_rows(
+            warehouse.read_revenue_projection(as_of=AS_OF, tenant=tenant),
+            warehouse.read_revenue_projection_totals(as_of=AS_OF, tenant=tenant),
+            daily,
+            date_col="period",
+        )
+        assert stored.model == fitted.model and stored.aicc == pytest.approx(fitted.aicc)
+        assert stored.daily["date"].to_list() == [
+            AS_OF + dt.timedelta(days=h) for h in range(1, 91)
+        ]
+        assert_frame_equal(stored.daily, fitted.daily, check_dtypes=False)
+        assert_frame_equal(stored.totals, fitted.totals, check_dtypes=False)
+        assert_frame_equal(stored.history, fitted.history)
 
 
 def test_pricing_scores_every_upcoming_event_and_recommends_within_the_rules(env):

@@ -33,7 +33,12 @@ def test_the_edges_by_hand():
     # pricing the forecasts and the event facts; report the funnel (ingest) and attribution
     assert tasks.upstream_of(tasks.TASKS["customer-value"]) == {"rfm"}
     assert tasks.upstream_of(tasks.TASKS["pricing"]) == {"sales-aggregates", "demand-forecast"}
-    assert tasks.upstream_of(tasks.TASKS["report"]) == {"ingest", "sales-aggregates", "attribution"}
+    assert tasks.upstream_of(tasks.TASKS["report"]) == {
+        "ingest",
+        "sales-aggregates",
+        "attribution",
+        "demand-forecast",
+    }
     assert tasks.upstream_of(tasks.TASKS["attribution"]) == set()  # it reads source only
 
 

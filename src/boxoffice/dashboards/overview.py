@@ -79,15 +79,20 @@ class Overview(TenantPage):
         )
 
     def _projection(self) -> w.Widget:
-        """Net revenue of all venues projected 30 and 90 days past the data (not filtered by
-        the controls above)."""
+        """Net revenue of all venues projected 30 and 90 days past the data, as the run stored
+        it (not filtered by the controls above)."""
         out = w.Output()
         try:
-            projected = forecast.project(
-                metrics.sales.rollup(self.sales, "day"), date_col="period", end=self.as_of
+            projected = forecast.projection.from_rows(
+                warehouse.read_revenue_projection(**self.read),
+                warehouse.read_revenue_projection_totals(**self.read),
+                metrics.sales.rollup(self.sales, "day"),
+                date_col="period",
             )
-        except ValueError as exc:  # too little history yet
-            return message(f"No projection: {exc}.")
+        except (warehouse.WarehouseError, ValueError) as exc:
+            return message(f"Cannot read the projection: {exc}", error=True)
+        if projected is None:
+            return message("No projection: the run had less than four weeks of history.")
         _replace(out, charts.projection(projected))
         with out:
             display(charts.projection_totals(projected.totals))

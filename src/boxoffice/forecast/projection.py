@@ -223,6 +223,40 @@ def fit_ets(y, *, season: int = 7):
     return name, fits[name]
 
 
+STORED_COLUMNS = ("date", "mean", "lower_80", "upper_80", "lower_95", "upper_95")
+
+
+def to_rows(projected: Projection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A projection as a run stores it: its daily rows with the model and its AICc
+    (``analytics.revenue_projections``), and its totals."""
+    daily = projected.daily.select(STORED_COLUMNS).with_columns(
+        pl.lit(projected.model).alias("model"), pl.lit(projected.aicc).alias("aicc")
+    )
+    return daily, projected.totals
+
+
+def from_rows(
+    daily: pl.DataFrame,
+    totals: pl.DataFrame,
+    series: pl.DataFrame,
+    *,
+    date_col: str = "local_date",
+    value_col: str = "net_cents",
+) -> Projection | None:
+    """The :class:`Projection` a run stored (:func:`to_rows`), its history the daily
+    ``value_col`` of ``series`` up to the day before the first projected one (zeros filled);
+    None when the run stored none (too little history)."""
+    if daily.is_empty():
+        return None
+    end = daily["date"].min() - dt.timedelta(days=1)
+    observed = series.select(date_col, value_col).drop_nulls().filter(pl.col(date_col) <= end)
+    history = _complete(observed, date_col, value_col, end)
+    model, aicc = daily["model"][0], float(daily["aicc"][0])
+    return Projection(
+        daily.select(STORED_COLUMNS).sort("date"), totals.sort("days"), model, aicc, history
+    )
+
+
 def _complete(series: pl.DataFrame, date_col: str, value_col: str, end) -> pl.DataFrame:
     """Every day from the first of ``series`` to ``end`` (or its last), zero where it has no
     row."""

@@ -92,8 +92,8 @@ def sales_report(frames: Mapping[str, object], *, top: int) -> Page:
         blocks.append(charts.attribution(frames["attribution"]))
     blocks.append(Text("Revenue projection", 2))
     projected = frames["projection"]
-    if isinstance(projected, Exception):  # too little history yet
-        blocks.append(Text(f"No projection: {projected}."))
+    if projected is None:
+        blocks.append(Text("No projection: the run had less than four weeks of history."))
     else:
         blocks += [charts.projection(projected), charts.projection_totals(projected.totals)]
     name = frames["venues"]["tenant_name"][0] if frames["venues"].height else ""

@@ -3,7 +3,9 @@ days (ETS with a weekly season, trend and damping by AICc, simpler fallbacks for
 series; 80 % and 95 % intervals), every venue's series in parallel across the cores; how such
 forecasts did on the history, from ``backtest_origins`` rolling origins (MASE against the
 seasonal naive forecast, WAPE, interval coverage); and the final tickets of upcoming events by
-the pickup method (past events of the same venue and category, at least ``min_events``)."""
+the pickup method (past events of the same venue and category, at least ``min_events``); and
+the tenant's daily net revenue projected 30 and 90 days ahead, which pages and reports read
+instead of fitting it when they are viewed."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from boxoffice import forecast
+from boxoffice import forecast, metrics
 from boxoffice.tasks.base import Scope, Task
 from boxoffice.warehouse import reads, schema
 
@@ -31,12 +33,14 @@ class Params:
 
 
 def per_tenant(scope: Scope, params: Params) -> dict:
-    demand = forecast.daily_demand(scope.read(reads.read_sales_daily), end=scope.as_of)
+    sales = scope.read(reads.read_sales_daily)
+    demand = forecast.daily_demand(sales, end=scope.as_of)
     events = scope.read(reads.read_events)
     pickups = forecast.pickup_forecast(
         scope.read(reads.read_event_sales), events, scope.as_of, min_events=params.min_events
     )
     forecasts = forecast.forecast_venues(demand, horizon=params.horizon)
+    projected, totals = _projection(sales, scope.as_of)
     venues = scope.read(reads.read_venues)
     busiest = forecast.venue_demand.busiest_venue(demand)
     return {
@@ -45,6 +49,8 @@ def per_tenant(scope: Scope, params: Params) -> dict:
             demand, horizon=params.horizon, origins=params.backtest_origins
         ),
         "analytics.event_forecasts": pickups,
+        "analytics.revenue_projections": projected,
+        "analytics.revenue_projection_totals": totals,
         "demand": demand,
         "events": events,
         "venues": venues,
@@ -58,6 +64,24 @@ def per_tenant(scope: Scope, params: Params) -> dict:
     }
 
 
+def _projection(sales: pl.DataFrame, as_of) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The tenant's daily net revenue, all venues, projected past ``as_of``
+    (:func:`boxoffice.forecast.project`), as rows; none when the history is too short."""
+    daily = metrics.sales.rollup(sales, "day")
+    try:
+        projected = forecast.project(daily, date_col="period", end=as_of)
+    except ValueError:  # too little history yet: the pages say so
+        return _EMPTY_PROJECTION
+    return forecast.projection.to_rows(projected)
+
+
+_BOUNDS = {c: pl.Float64 for c in ("mean", "lower_80", "upper_80", "lower_95", "upper_95")}
+_EMPTY_PROJECTION = (
+    pl.DataFrame(schema={"date": pl.Date, **_BOUNDS, "model": pl.String, "aicc": pl.Float64}),
+    pl.DataFrame(schema={"days": pl.Int64, **_BOUNDS}),
+)
+
+
 TASK = Task(
     name="demand-forecast",
     params=Params,
@@ -67,6 +91,12 @@ TASK = Task(
         "analytics.event_sales_daily",
         "analytics.venues",
     ),
-    writes=(schema.demand_forecasts, schema.forecast_backtests, schema.event_forecasts),
+    writes=(
+        schema.demand_forecasts,
+        schema.forecast_backtests,
+        schema.event_forecasts,
+        schema.revenue_projections,
+        schema.revenue_projection_totals,
+    ),
     per_tenant=per_tenant,
 )

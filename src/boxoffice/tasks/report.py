@@ -1,6 +1,7 @@
 """``report``: each tenant's sales report for the 30 days to ``as_of`` — KPIs, the weekly
 revenue trend, channel and category mix, the top and bottom events, cohort retention, the
-conversion funnel, campaign attribution and the revenue projection — computed here, drawn by
+conversion funnel, campaign attribution and the revenue projection (stored by the
+demand-forecast task) — computed here, drawn by
 :func:`boxoffice.reports.pages.sales_report` and written to the tenant's own folder."""
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ def per_tenant(scope: Scope, params: Params) -> dict:
     events = scope.read(reads.read_events)
     period = metrics.sales.trailing_period(scope.as_of, days=params.days)
     ranked = metrics.events.period_performance(event_sales, events, *period)
-    daily = metrics.sales.rollup(sales, "day")
-    try:
-        projected = forecast.project(daily, date_col="period", end=scope.as_of)
-    except ValueError as exc:  # too little history yet
-        projected = exc
+    projected = forecast.projection.from_rows(
+        scope.read(reads.read_revenue_projection),
+        scope.read(reads.read_revenue_projection_totals),
+        metrics.sales.rollup(sales, "day"),
+        date_col="period",
+    )
     return {
         "venues": scope.read(reads.read_venues),
         "period": period,
@@ -66,6 +68,8 @@ TASK = Task(
         "analytics.venues",
         "analytics.funnel_daily",
         "analytics.attribution",
+        "analytics.revenue_projections",
+        "analytics.revenue_projection_totals",
     ),
     per_tenant=per_tenant,
     prepare=tenant_names,

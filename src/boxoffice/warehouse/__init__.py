@@ -11,7 +11,6 @@ from boxoffice.warehouse.partitions import (
 )
 from boxoffice.warehouse.reads import (
     latest_as_of,
-    latest_customer_run,
     list_tenants,
     newest_sale_date,
     previous_customer_run,
@@ -30,6 +29,8 @@ from boxoffice.warehouse.reads import (
     read_forecast_backtests,
     read_funnel,
     read_reconciliation,
+    read_revenue_projection,
+    read_revenue_projection_totals,
     read_sales_daily,
     read_scored_summary,
     read_segments_of,
@@ -45,7 +46,6 @@ __all__ = [
     "copy_frame",
     "forget_sales_refresh",
     "latest_as_of",
-    "latest_customer_run",
     "list_tenants",
     "newest_sale_date",
     "partition_writer",
@@ -66,6 +66,8 @@ __all__ = [
     "read_frame",
     "read_funnel",
     "read_reconciliation",
+    "read_revenue_projection",
+    "read_revenue_projection_totals",
     "read_sales_daily",
     "read_scored_summary",
     "read_segments_of",

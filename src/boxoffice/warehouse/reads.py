@@ -211,6 +211,35 @@ def read_event_forecasts(
     )
 
 
+@reads("analytics.revenue_projections")
+def read_revenue_projection(
+    *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
+) -> pl.DataFrame:
+    """The run's daily net revenue projection, all venues (``analytics.revenue_projections``;
+    empty when the history was too short)."""
+    return _partition(
+        "select date, mean, lower_80, upper_80, lower_95, upper_95, model, aicc"
+        " from analytics.revenue_projections where as_of = $1 order by date",
+        as_of,
+        tenant,
+        role,
+    )
+
+
+@reads("analytics.revenue_projection_totals")
+def read_revenue_projection_totals(
+    *, as_of: dt.date, tenant: Tenant, role: Role = "pipeline"
+) -> pl.DataFrame:
+    """The run's projected totals per horizon (``analytics.revenue_projection_totals``)."""
+    return _partition(
+        "select days, mean, lower_80, upper_80, lower_95, upper_95"
+        " from analytics.revenue_projection_totals where as_of = $1 order by days",
+        as_of,
+        tenant,
+        role,
+    )
+
+
 @reads("analytics.venues")
 def read_venues(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     return _partition(
@@ -396,12 +425,6 @@ def previous_customer_run(
         role=role,
         tenant=tenant,
     )
-    return frame["as_of"][0]
-
-
-def latest_customer_run(*, tenant: Tenant, role: Role = "reader") -> dt.date | None:
-    """The newest completed run date with RFM scores for ``tenant``, or None."""
-    frame = read_frame(_COMPLETED_RFM, role=role, tenant=tenant)
     return frame["as_of"][0]
 
 

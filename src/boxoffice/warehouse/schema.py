@@ -661,6 +661,37 @@ event_forecasts = sa.Table(
     schema="analytics",
 )
 
+# each tenant's daily net revenue (all venues) projected past the run's date, and its totals
+revenue_projections = sa.Table(
+    "revenue_projections",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    *_bounds(),
+    sa.Column("model", sa.Text, nullable=False),
+    sa.Column("aicc", sa.Float, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "date"),
+    sa.CheckConstraint("date > as_of", name="future_days"),
+    sa.CheckConstraint(
+        "lower_95 <= lower_80 and lower_80 <= upper_80 and upper_80 <= upper_95",
+        name="intervals_nest",
+    ),
+    schema="analytics",
+)
+
+revenue_projection_totals = sa.Table(
+    "revenue_projection_totals",
+    metadata,
+    _tenant(),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("days", sa.Integer, nullable=False),
+    *_bounds(),
+    sa.PrimaryKeyConstraint("tenant_id", "as_of", "days"),
+    sa.CheckConstraint("days > 0", name="days_positive"),
+    schema="analytics",
+)
+
 # pricing: every upcoming event's demand score, elasticity and recommendation of a run
 event_pricing = sa.Table(
     "event_pricing",

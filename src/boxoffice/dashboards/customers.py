@@ -8,11 +8,10 @@ segment and churn risk and downloads as CSV or XLSX.
 from __future__ import annotations
 
 import ipywidgets as w
-import plotly.io as pio
 import polars as pl
 
-from boxoffice import config, customers, warehouse
-from boxoffice.dashboards._ui import message, show, table
+from boxoffice import customers, warehouse
+from boxoffice.dashboards._ui import TenantPage, message, show, table
 from boxoffice.reports import charts, export
 
 LIST_ROWS = 25
@@ -25,31 +24,24 @@ def _money_columns(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns((pl.col(c) / 100).round(2) for c in money)
 
 
-class Customers:
+class Customers(TenantPage):
     """Build with a tenant (default ``BOXOFFICE_TENANT``), then ``display(page.layout)``."""
 
-    def __init__(self, tenant: str | None = None, *, role: warehouse.engine.Role = "reader"):
-        pio.renderers.default = "plotly_mimetype"
-        self.tenant = tenant or config.settings().tenant
-        self.layout: w.Widget = self._build(role)
-
-    def _build(self, role) -> w.Widget:
-        if not self.tenant:
-            return message("Set BOXOFFICE_TENANT to the tenant this dashboard shows.", error=True)
+    def _build(self) -> w.Widget:
+        as_of, tenant, role = self.as_of, self.tenant, self.role
         try:
-            as_of = warehouse.latest_customer_run(tenant=self.tenant, role=role)
-            if as_of is None:
-                return message("No customer scores yet: run `boxoffice run`.", error=True)
-            self.customers = warehouse.read_customers(as_of=as_of, tenant=self.tenant, role=role)
-            segments = warehouse.read_customer_segments(as_of=as_of, tenant=self.tenant, role=role)
-            before = warehouse.previous_customer_run(as_of=as_of, tenant=self.tenant, role=role)
+            self.customers = warehouse.read_customers(**self.read)
+            segments = warehouse.read_customer_segments(**self.read)
+            before = warehouse.previous_customer_run(as_of=as_of, tenant=tenant, role=role)
             previous = (
-                warehouse.read_segments_of(as_of=before, tenant=self.tenant, role=role)
+                warehouse.read_segments_of(as_of=before, tenant=tenant, role=role)
                 if before
                 else None
             )
         except (warehouse.WarehouseError, ValueError) as exc:
             return message(f"Cannot read the warehouse: {exc}", error=True)
+        if self.customers.is_empty():
+            return message(f"No customers in the run of {as_of}.")
 
         overview = w.Output()
         show(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from boxoffice.pricing.demand_score import demand_scores
+from boxoffice.pricing.demand_score import contributions, demand_scores
 
 
 def frame(**columns) -> pl.DataFrame:
@@ -33,6 +33,18 @@ def test_without_a_forecast_the_present_components_are_reweighted():
     assert row["c_pace"] is None and row["c_scarcity"] is None
     expected = 100 * (0.25 * 0.25 + 0.2 * 0.4 + 0.1 * 2 / 3) / 0.55
     assert row["demand_score"] == pytest.approx(expected)
+
+
+def test_contributions_are_the_weighted_components_and_add_up_to_the_score():
+    """Without a forecast: sell-through adds 100·0.25·0.25/0.55 = 11.364, velocity
+    100·0.2·0.4/0.55 = 14.545, urgency 100·0.1·(2/3)/0.55 = 12.121, pace and scarcity 0."""
+    scored = demand_scores(frame(forecast=[None]))
+    parts = {s.name: s[0] for s in contributions(scored)}
+    assert parts == pytest.approx(
+        {"sell_through": 6.25 / 0.55, "velocity": 8 / 0.55, "pace": 0.0, "scarcity": 0.0,
+         "urgency": 20 / 3 / 0.55}
+    )  # fmt: skip
+    assert sum(parts.values()) == pytest.approx(scored["demand_score"][0])
 
 
 def test_a_sold_out_event_tomorrow_scores_near_the_top_and_values_stay_in_range():

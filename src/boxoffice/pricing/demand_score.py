@@ -69,8 +69,22 @@ def demand_scores(events: pl.DataFrame, *, weights: dict[str, float] | None = No
     scored = events.with_columns(
         expr.cast(pl.Float64).alias(f"c_{name}") for name, expr in component.items()
     )
-    weighted = pl.sum_horizontal(pl.col(f"c_{n}").fill_null(0) * w for n, w in weights.items())
-    present = pl.sum_horizontal(
-        pl.col(f"c_{n}").is_not_null().cast(pl.Float64) * w for n, w in weights.items()
-    )
-    return scored.with_columns((100 * weighted / present).alias("demand_score"))
+    points = contributions(scored, weights=weights)
+    return scored.with_columns(pl.sum_horizontal(points).alias("demand_score"))
+
+
+def contributions(
+    scored: pl.DataFrame, *, weights: dict[str, float] | None = None
+) -> list[pl.Series]:
+    """What each component adds to the score of each row of ``scored`` (its ``c_*`` columns):
+    ``100 × w_i × c_i / Σ_{j present} w_j``, a missing component adding nothing and the
+    weights of the present ones rescaled to sum to one. The five add up to ``demand_score``."""
+    weights = weights or WEIGHTS
+    present = scored.select(
+        pl.sum_horizontal(
+            pl.col(f"c_{n}").is_not_null().cast(pl.Float64) * w for n, w in weights.items()
+        )
+    ).to_series()
+    return [
+        (scored[f"c_{n}"].fill_null(0) * w * 100 / present).alias(n) for n, w in weights.items()
+    ]

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from boxoffice import config
+from boxoffice.formats import money
 
 
 def _fail(message: str, code: int = 1):
@@ -657,7 +658,7 @@ def _decide(decision: str, recommendation: str, by: str, note: str | None, tenan
         _fail(f"{recommendation}: {exc}")
     click.echo(
         f"{row['recommendation_id']} {row['status']} by {row['decided_by']}: "
-        f"{row['current_price_cents'] / 100:,.2f} → {row['recommended_price_cents'] / 100:,.2f}"
+        f"{money(row['current_price_cents'])} → {money(row['recommended_price_cents'])}"
     )
 
 

@@ -11,6 +11,8 @@ import plotly.io as pio
 import polars as pl
 from IPython.display import clear_output, display
 
+from boxoffice.formats import number
+
 
 def message(text: str, *, error: bool = False) -> w.HTML:
     """One line of text for the viewer (red when something is wrong)."""
@@ -30,12 +32,8 @@ def table(frame: pl.DataFrame, *, css_class: str = "bx-table") -> w.HTML:
     """A plain HTML table of every row, numbers with thousands separators."""
 
     def cell(value) -> str:
-        if value is None:
-            return "–"
-        if isinstance(value, float):
-            return f"{value:,.2f}"
-        if isinstance(value, int):
-            return f"{value:,}"
+        if value is None or isinstance(value, int | float):
+            return number(value)
         return html.escape(str(value))
 
     head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in frame.columns)

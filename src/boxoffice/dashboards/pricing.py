@@ -16,16 +16,13 @@ import polars as pl
 
 from boxoffice import forecast, warehouse
 from boxoffice.dashboards._ui import TenantPage, message, show, table
+from boxoffice.formats import money
 from boxoffice.reports import charts, export
 from boxoffice.warehouse import pricing as wp
 from boxoffice.warehouse.pricing import ApprovalError
 
 MEASURES = [("Tickets", "tickets_sold"), ("Gross revenue", "gross_cents")]
 QUEUE_ROWS = 25  # decide these first: the list reloads after each decision
-
-
-def _money(cents) -> str:
-    return "–" if cents is None else f"{cents / 100:,.2f}"
 
 
 class Pricing(TenantPage):
@@ -130,7 +127,7 @@ class Pricing(TenantPage):
         text = w.HTML(
             f"<div class='bx-rec' data-id='{r['recommendation_id']}'>"
             f"<b>{html.escape(r['event'] or r['event_id'])}</b> — "
-            f"{_money(r['current_price_cents'])} → <b>{_money(r['recommended_price_cents'])}</b>"
+            f"{money(r['current_price_cents'])} → <b>{money(r['recommended_price_cents'])}</b>"
             f" · demand score {r['demand_score']:.0f} · valid until {r['valid_until']}<br>"
             f"<small>{html.escape(r['reason'])}</small></div>",
             layout=w.Layout(width="760px"),
@@ -157,8 +154,8 @@ class Pricing(TenantPage):
             self.status.value = message(str(exc), error=True).value
             return
         self.status.value = (
-            f"<span class='bx-decided'>{row['status']}: {_money(row['current_price_cents'])} →"
-            f" {_money(row['recommended_price_cents'])} by {html.escape(row['decided_by'])}</span>"
+            f"<span class='bx-decided'>{row['status']}: {money(row['current_price_cents'])} →"
+            f" {money(row['recommended_price_cents'])} by {html.escape(row['decided_by'])}</span>"
         )
         self.refresh_queue()
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from boxoffice.formats import money
 from boxoffice.frames import require
 
 
@@ -170,13 +171,13 @@ def _recommend(row: dict, rules: PriceRules) -> dict:
         "expected_revenue_recommended": price * tickets(price),
     }
     if abs(price - current) < rules.min_change * current:
-        return {**out, "reason": f"hold at {current / 100:,.2f}: no better price within the rules"}
+        return {**out, "reason": f"hold at {money(current)}: no better price within the rules"}
     verb = "raise" if price > current else "lower"
     reason = (
-        f"{verb} {current / 100:,.2f} → {price / 100:,.2f}: {demand:,.0f} more tickets expected"
+        f"{verb} {money(current)} → {money(price)}: {demand:,.0f} more tickets expected"
         f" for {seats:,.0f} seats left at elasticity {eps:.2f} ± {row['elasticity_se']:.2f};"
-        f" expected {tickets(price):,.0f} tickets and {price * tickets(price) / 100:,.2f}"
-        f" against {tickets(current):,.0f} and {current * tickets(current) / 100:,.2f}"
-        f" (allowed {lo / 100:,.2f}–{hi / 100:,.2f})"
+        f" expected {tickets(price):,.0f} tickets and {money(price * tickets(price))}"
+        f" against {tickets(current):,.0f} and {money(current * tickets(current))}"
+        f" (allowed {money(lo)}–{money(hi)})"
     )
     return {**out, "recommended_price_cents": price, "reason": reason}

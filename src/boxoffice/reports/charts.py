@@ -10,6 +10,9 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
+from boxoffice.formats import MONEY
+from boxoffice.pricing import demand_score
+
 TEMPLATE = "plotly_white"
 CHANNEL_COLORS = {
     "web": "#1f77b4",
@@ -23,7 +26,7 @@ KPI_LABELS = {
     "customers": "Customers",
     "average_order_value": "Average order value",
 }
-MONEY = {"revenue", "average_order_value"}
+MONEY_METRICS = {"revenue", "average_order_value"}
 
 
 def use_notebook_renderer() -> None:
@@ -38,14 +41,14 @@ def kpi_tiles(kpis: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     n = kpis.height
     for i, row in enumerate(kpis.iter_rows(named=True)):
-        scale = 100 if row["metric"] in MONEY else 1
+        scale = 100 if row["metric"] in MONEY_METRICS else 1
         value = None if row["value"] is None else row["value"] / scale
         has_delta = row["previous"] not in (None, 0) and value is not None
         fig.add_trace(
             go.Indicator(
                 mode="number+delta" if has_delta else "number",
                 value=value,
-                number={"valueformat": ",.2f" if scale == 100 else ",.0f"},
+                number={"valueformat": MONEY if scale == 100 else ",.0f"},
                 delta={
                     "reference": row["previous"] / scale if has_delta else None,
                     "relative": True,
@@ -75,7 +78,7 @@ def revenue_trend(rolled: pl.DataFrame, *, granularity: str) -> go.Figure:
             x=rolled["period"].cast(pl.String).to_list(),  # ISO dates: JSON-safe for widgets
             y=(rolled["net_cents"] / 100).to_list(),
             customdata=list(zip(rolled["tickets_sold"], change, strict=True)),
-            hovertemplate="%{x}<br>net revenue %{y:,.2f}%{customdata[1]}"
+            hovertemplate=f"%{{x}}<br>net revenue %{{y:{MONEY}}}%{{customdata[1]}}"
             "<br>%{customdata[0]:,} tickets<extra></extra>",
             marker_color="#1f77b4",
         )
@@ -99,7 +102,7 @@ def channel_mix(mix: pl.DataFrame) -> go.Figure:
             hole=0.5,
             sort=False,
             marker_colors=[CHANNEL_COLORS.get(c, "#7f7f7f") for c in mix["channel"]],
-            hovertemplate="%{label}<br>%{value:,.2f} (%{percent})<extra></extra>",
+            hovertemplate=f"%{{label}}<br>%{{value:{MONEY}}} (%{{percent}})<extra></extra>",
         )
     )
     fig.update_layout(
@@ -121,7 +124,7 @@ def category_mix(mix: pl.DataFrame) -> go.Figure:
             orientation="h",
             customdata=list(zip(ordered["share"].fill_null(0), ordered["tickets"], strict=True)),
             texttemplate="%{customdata[0]:.0%}",
-            hovertemplate="%{y}<br>net revenue %{x:,.2f} (%{customdata[0]:.1%})"
+            hovertemplate=f"%{{y}}<br>net revenue %{{x:{MONEY}}} (%{{customdata[0]:.1%}})"
             "<br>%{customdata[1]:,} tickets<extra></extra>",
             marker_color="#1f77b4",
         )
@@ -345,7 +348,7 @@ def events_table(performance: pl.DataFrame, *, title: str) -> go.Figure:
                     (performance["net_cents"] / 100).to_list(),
                     performance["sell_through"].to_list(),
                 ],
-                "format": ["", "", ",", ",.2f", ".1%"],
+                "format": ["", "", ",", MONEY, ".1%"],
             },
         )
     )
@@ -477,7 +480,7 @@ def attribution(attributed: pl.DataFrame, *, top: int = 8) -> go.Figure:
         fig.add_trace(
             go.Bar(
                 name=label, x=order, y=[rows.get(c, 0) / 100 for c in order],
-                hovertemplate=f"{label}<br>%{{x}}: %{{y:,.2f}}<extra></extra>",
+                hovertemplate=f"{label}<br>%{{x}}: %{{y:{MONEY}}}<extra></extra>",
             )
         )  # fmt: skip
     lookback = attributed["lookback_days"][0] if "lookback_days" in attributed.columns else None
@@ -545,15 +548,7 @@ def demand_scores(priced: pl.DataFrame, events: pl.DataFrame, *, top: int = 20) 
         .head(top)
         .with_columns(pl.format("{} ({})", "name", "start_date").alias("name"))  # names repeat
     )
-    from boxoffice.pricing.demand_score import WEIGHTS
-
-    present = pl.sum_horizontal(
-        pl.col(f"c_{n}").is_not_null().cast(pl.Float64) * w for n, w in WEIGHTS.items()
-    )
-    parts = rows.select(
-        "name", *((pl.col(f"c_{n}").fill_null(0) * w * 100 / present).alias(n)
-                  for n, w in WEIGHTS.items())
-    )  # fmt: skip
+    parts = pl.DataFrame([rows["name"], *demand_score.contributions(rows)])
     fig = go.Figure(
         [
             go.Bar(name=label, y=parts["name"].to_list(), x=parts[n].to_list(),
@@ -692,7 +687,7 @@ def segment_treemap(segments: pl.DataFrame) -> go.Figure:
             ),
             texttemplate="%{label}<br>%{value:,} customers",
             hovertemplate="%{label}<br>%{value:,} customers<br>%{customdata[0]:.1f} % of revenue"
-            "<br>average order %{customdata[1]:,.2f}<extra></extra>",
+            f"<br>average order %{{customdata[1]:{MONEY}}}<extra></extra>",
         )
     )
     fig.update_layout(

@@ -138,7 +138,6 @@ def _env(url: str, home: Path, project: Path) -> dict[str, str]:
         "BOXOFFICE_LANDING_DIR": str(home / "landing"),
         "BOXOFFICE_REPORTS_DIR": str(home / "reports"),
         "BOXOFFICE_PROJECT_DIR": str(project),
-        "PLOOMBER_STATS_ENABLED": "false",
     }
     if project != ROOT:  # the worktree's package before the editable install's
         env["PYTHONPATH"] = str(project / "src")

@@ -109,6 +109,7 @@ def _measure(name, project: Path, url: str, world: str, home: Path, tmp: Path, r
     own_home = tmp / f"{name}-home"
     shutil.copytree(home, own_home)
     env = _env(target, own_home, project)
+    _cli(["db", "upgrade"], env)  # the version's own migrations over the world's
     forced = [_timed(["run", "--as-of", AS_OF, "--force"], env) for _ in range(repeat)]
     noop = [_timed(["run", "--as-of", AS_OF], env) for _ in range(repeat)]
     reports = own_home / "reports" / AS_OF

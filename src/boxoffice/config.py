@@ -27,6 +27,9 @@ from pathlib import Path
 CONNECT_TIMEOUT_S = 5
 STATEMENT_TIMEOUT_S = 60  # a CLI command or a dashboard view: a minute is already broken
 PIPELINE_STATEMENT_TIMEOUT_S = 0  # a large world's pipeline statements run for minutes
+# reports/<as_of>/_operations/: the executed task notebooks and the run log, every tenant in
+# them; each tenant has a folder of its own beside it (no tenant folder starts with "_")
+OPERATIONS = "_operations"
 
 
 class ConfigError(ValueError):
@@ -45,6 +48,7 @@ class Settings:
     connect_timeout: int = CONNECT_TIMEOUT_S
     statement_timeout: float = STATEMENT_TIMEOUT_S
     pipeline_statement_timeout: float = PIPELINE_STATEMENT_TIMEOUT_S
+    workers: int = 1  # processes one pipeline task may keep busy (its share of the cores)
 
     @property
     def pgdata(self) -> Path:
@@ -88,7 +92,18 @@ def settings() -> Settings:
         pipeline_statement_timeout=_seconds(
             "BOXOFFICE_PIPELINE_STATEMENT_TIMEOUT", PIPELINE_STATEMENT_TIMEOUT_S
         ),
+        workers=_count("BOXOFFICE_WORKERS", os.cpu_count() or 1),
     )
+
+
+def _count(name: str, default: int) -> int:
+    """A whole number of at least 1 from ``name``, else ``default``."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, got {text!r}")
+    return int(text)
 
 
 def _seconds(name: str, default: float, *, integer: bool = False) -> float:

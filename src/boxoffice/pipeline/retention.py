@@ -23,9 +23,8 @@ from pathlib import Path
 import sqlalchemy as sa
 import yaml
 
-from boxoffice import config, warehouse
+from boxoffice import config, tasks, warehouse
 from boxoffice.ingest.retention import apply_retention
-from boxoffice.pipeline.runner import PARTITIONED
 from boxoffice.warehouse import engine
 
 
@@ -94,11 +93,11 @@ def apply(policy: Policy, *, dry_run: bool = False, now: dt.datetime | None = No
         for tenant in tenants:
             engine.set_tenant(conn, tenant)
             dates = set()
-            for table in PARTITIONED:
+            for table in tasks.partitioned():
                 dates |= set(conn.execute(sa.select(table.c.as_of).distinct()).scalars())
             gone = sorted(dates - kept_dates(dates, policy))
             dropped_dates |= set(gone)
-            for table in PARTITIONED if gone else ():
+            for table in tasks.partitioned() if gone else ():
                 name = f"{table.schema}.{table.name}"
                 old = table.c.as_of.in_(gone)
                 if dry_run:

@@ -20,6 +20,8 @@ import json
 import logging
 import os
 import subprocess
+import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -27,14 +29,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from boxoffice import __version__, config, logs, tasks, warehouse
-from boxoffice.reports import artifacts, pages
+import yaml
+
+from boxoffice import __version__, config, logs, warehouse
 from boxoffice.tasks import context
 from boxoffice.warehouse import runs
 
 log = logging.getLogger(__name__)
-
-PARTITIONED = tasks.partitioned()  # the run's partitions, for the manifest and retention
 
 
 class PipelineError(RuntimeError):
@@ -108,9 +109,16 @@ def run(
         with logs.bind(run_id=run_id):
             log.info("run %s of %s started (%s)", run_id, params.as_of, trigger)
             try:
+                env = _env(params, directory)
+                if not rebuild and (done := _up_to_date(directory, env)):
+                    # nothing changed since the date was built: no DAG to render
+                    runs.record_finish(run_id, "skipped", report_path=directory)
+                    log.info("run %s skipped: %s is up to date", run_id, params.as_of)
+                    seconds = round(time.perf_counter() - started, 2)
+                    return RunOutcome(params.as_of, params.tenants, directory, (), done, seconds)
                 if force:  # a forced run recomputes everything, the sales facts included
                     warehouse.forget_sales_refresh(params.tenants)
-                report = _build(params, directory, force=rebuild, progress=progress)
+                report = _build(env, directory, force=rebuild, progress=progress)
             except Exception as exc:
                 message = _failure(exc)
                 runs.record_finish(run_id, "failed", error=message)
@@ -119,7 +127,7 @@ def run(
             ran = tuple(n for n, r in zip(report["name"], report["Ran?"], strict=True) if r)
             skipped = tuple(n for n in report["name"] if n not in ran)
             if ran or not (directory / "index.html").exists():
-                _write_artifacts(params, directory, report)
+                _write_artifacts(params, directory, report, _fingerprint(env))
             status = "succeeded" if ran else "skipped"
             runs.record_finish(run_id, status, report_path=directory)
             log.info("run %s %s: ran %s", run_id, status, ", ".join(ran) or "nothing")
@@ -144,7 +152,40 @@ def exclusive_lock() -> Iterator[int]:
         raise RunInProgress(str(exc)) from None
 
 
-def _build(params: context.RunContext, directory: Path, *, force: bool, progress: bool) -> dict:
+def _env(params: context.RunContext, directory: Path) -> dict[str, str]:
+    """What ``pipeline.yaml``'s placeholders become for this run."""
+    return {
+        "as_of": params.as_of.isoformat(),
+        "tenants": ",".join(params.tenants),
+        "reports_dir": str(directory.parent),
+        "landing_state": landing_state(),
+        "source_changes": runs.source_change_mark(),
+    }
+
+
+def _fingerprint(env: dict[str, str]) -> str:
+    """What Ploomber decides a rerun by, in one hash: the DAG's spec, every notebook's source
+    and the values filled into the spec (the run's parameters and input fingerprints)."""
+    spec = (project_dir() / "pipeline.yaml").read_text()
+    sources = [(project_dir() / t["source"]).read_text() for t in yaml.safe_load(spec)["tasks"]]
+    return hashlib.sha256(json.dumps([spec, sources, env], sort_keys=True).encode()).hexdigest()
+
+
+def _up_to_date(directory: Path, env: dict[str, str]) -> tuple[str, ...]:
+    """The tasks of the date's last build when nothing Ploomber would rerun for has changed
+    since and every executed notebook is still there; empty otherwise (build the DAG)."""
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return ()
+    names = tuple(t["name"] for t in manifest.get("tasks", ()))
+    notebooks = [directory / config.OPERATIONS / f"{name}.ipynb" for name in names]
+    if manifest.get("fingerprint") != _fingerprint(env) or not all(p.is_file() for p in notebooks):
+        return ()
+    return names
+
+
+def _build(env: dict[str, str], directory: Path, *, force: bool, progress: bool) -> dict:
     os.environ["PLOOMBER_STATS_ENABLED"] = "false"  # the one place: never phone home
     from ploomber.constants import TaskStatus
     from ploomber.exceptions import DAGBuildError
@@ -157,21 +198,75 @@ def _build(params: context.RunContext, directory: Path, *, force: bool, progress
         "ignore", message=r"(?s).*DAG render with warnings", category=UserWarning
     )
 
-    env = {
-        "as_of": params.as_of.isoformat(),
-        "tenants": ",".join(params.tenants),
-        "reports_dir": str(directory.parent),
-        "landing_state": landing_state(),
-        "source_changes": runs.source_change_mark(),
-    }
+    from boxoffice.tasks.base import PROGRESS_ENV
+
     dag = DAGSpec(str(project_dir() / "pipeline.yaml"), env=env).to_dag()
+    log_file = directory / config.OPERATIONS / "progress.ndjson"  # the run's log of tenants
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file.write_text("")
+    # one budget of cores: tasks at once × each task's processes (the venue forecasts' pool)
+    share = max(1, config.settings().workers // getattr(dag.executor, "processes", 1))
+    environ = {PROGRESS_ENV: str(log_file), "BOXOFFICE_WORKERS": str(share)}  # for the kernels
     try:
-        return dag.build(force=force, show_progress=progress).to_dict()
+        with _environ(environ), _Progress(log_file, show=progress):
+            return dag.build(force=force, show_progress=progress).to_dict()
     except DAGBuildError as exc:
         failed = [t for t in dag.values() if t.exec_status == TaskStatus.Errored]
         if not failed:
             raise
         raise TaskFailed(failed[0].name, Path(str(failed[0].product["nb"]))) from exc
+
+
+@contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in ``os.environ`` for the block, the previous values back after it."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class _Progress:
+    """Shows each tenant a task finishes (the lines :func:`boxoffice.tasks.base.progress`
+    appends to the run's log) on stderr while the DAG builds."""
+
+    def __init__(self, path: Path, *, show: bool) -> None:
+        self.path, self.show = path, show
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name="progress", daemon=True)
+
+    def __enter__(self) -> _Progress:
+        if self.show:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.show:
+            self._stop.set()
+            self._thread.join()
+
+    def _follow(self) -> None:
+        pending = ""
+        with self.path.open(encoding="utf-8") as log_file:
+            while True:
+                stopping = self._stop.wait(0.25)  # after the stop, one last read
+                *complete, pending = (pending + log_file.read()).split("\n")
+                for line in complete:
+                    event = json.loads(line)
+                    print(
+                        f"  {event['task']}: tenant {event['tenant']} done"
+                        f" ({event['done']}/{event['of']}, {event['seconds']:.1f} s)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                if stopping:
+                    return
 
 
 class TaskFailed(PipelineError):
@@ -208,12 +303,17 @@ def landing_state() -> str:
     return hashlib.sha256(repr(listing).encode()).hexdigest()[:16]
 
 
-def _write_artifacts(params: context.RunContext, directory: Path, report: dict) -> None:
+def _write_artifacts(
+    params: context.RunContext, directory: Path, report: dict, fingerprint: str
+) -> None:
+    from boxoffice import tasks
+    from boxoffice.reports import artifacts, pages
+
     done = []
     for name, ran, seconds in zip(
         report["name"], report["Ran?"], report["Elapsed (s)"], strict=True
     ):
-        notebook = directory / pages.OPERATIONS / f"{name}.ipynb"
+        notebook = directory / config.OPERATIONS / f"{name}.ipynb"
         artifacts.export_html(notebook, reports_root=directory.parent)
         done.append({"name": name, "status": "ran" if ran else "up to date", "seconds": seconds})
     folders = pages.tenant_folders(warehouse.list_tenants())
@@ -225,7 +325,8 @@ def _write_artifacts(params: context.RunContext, directory: Path, report: dict) 
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "tasks": done,
         "folders": {t: folders[t] for t in params.tenants},
-        "rows": runs.partition_rows(PARTITIONED, params.as_of, params.tenants),
+        "rows": runs.partition_rows(tasks.partitioned(), params.as_of, params.tenants),
+        "fingerprint": fingerprint,
     }
     artifacts.write_manifest(directory, manifest)
     artifacts.write_index(directory, manifest)

@@ -23,8 +23,6 @@ import polars as pl
 from boxoffice.reports import charts
 from boxoffice.reports.artifacts import figure_html, plotly_script, write_atomically
 
-OPERATIONS = "_operations"  # no tenant's slug starts with "_"
-
 
 @dataclass(frozen=True)
 class Text:

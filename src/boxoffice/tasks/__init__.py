@@ -5,18 +5,10 @@ notebook is its parameters, one :func:`run` and the charts."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Mapping
+from functools import cache
 
-from boxoffice.tasks import (
-    attribution,
-    customer_value,
-    demand_forecast,
-    ingest,
-    pricing,
-    report,
-    rfm,
-    sales_aggregates,
-)
 from boxoffice.tasks.base import (
     LANDING,
     Outcome,
@@ -28,24 +20,38 @@ from boxoffice.tasks.base import (
     qualified,
 )
 
-TASKS: dict[str, Task] = {
-    m.TASK.name: m.TASK
-    for m in (
-        ingest,
-        sales_aggregates,
-        rfm,
-        customer_value,
-        attribution,
-        demand_forecast,
-        pricing,
-        report,
-    )
-}
+# the task modules, in the order a serial run may take them; they load on first use (they
+# import the models), so `boxoffice run` on an up-to-date date never does
+MODULES = (
+    "ingest",
+    "sales_aggregates",
+    "rfm",
+    "customer_value",
+    "attribution",
+    "demand_forecast",
+    "pricing",
+    "report",
+)
+
+
+@cache
+def registry() -> dict[str, Task]:
+    """Every task's declaration by its pipeline name."""
+    modules = (importlib.import_module(f"{__name__}.{m}") for m in MODULES)
+    return {m.TASK.name: m.TASK for m in modules}
+
+
+def __getattr__(name: str):
+    if name == "TASKS":
+        return registry()
+    if name in MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def writers() -> dict[str, str]:
     """Which task writes each table (its partitions, or what it loads)."""
-    return {table: task.name for task in TASKS.values() for table in task.changes}
+    return {table: task.name for task in registry().values() for table in task.changes}
 
 
 def upstream_of(task: Task) -> set[str]:
@@ -69,7 +75,7 @@ def inputs_of(task: Task) -> set[str]:
 
 def partitioned() -> list:
     """Every per-run partition table the pipeline writes, in task order."""
-    return [table for task in TASKS.values() for table in task.writes]
+    return [table for task in registry().values() for table in task.writes]
 
 
 def run(
@@ -85,7 +91,7 @@ def run(
     must be what the task's reads need (:func:`upstream_of`, :func:`inputs_of`): a
     ``pipeline.yaml`` out of step with the declarations fails here, before anything is
     written. ``params`` are ``pipeline.yaml``'s overrides of the task's defaults."""
-    task = TASKS[name]
+    task = registry()[name]
     for what, given, needed in (
         ("upstream", set(upstream or {}), upstream_of(task)),
         ("inputs", set(inputs or {}), inputs_of(task)),
@@ -110,6 +116,7 @@ __all__ = [
     "inputs_of",
     "partitioned",
     "qualified",
+    "registry",
     "run",
     "upstream_of",
     "writers",

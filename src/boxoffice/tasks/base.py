@@ -17,6 +17,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import inspect
+import json
+import os
+import time
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,6 +40,7 @@ class UndeclaredRead(RuntimeError):
 
 
 LANDING = "landing/"  # the landing folder, read by the ingest task like a table
+PROGRESS_ENV = "BOXOFFICE_PROGRESS"  # a file to append one JSON line to per tenant computed
 
 
 def qualified(table: sa.Table | str) -> str:
@@ -122,6 +126,22 @@ class Task:
             raise TaskParameterError(f"task {self.name}: {exc}") from None
 
 
+def progress(task: str, tenant: str, done: int, of: int, seconds: float) -> None:
+    """Tell whoever runs the pipeline that ``tenant`` is computed: one JSON line appended to
+    the file ``$BOXOFFICE_PROGRESS`` names (``boxoffice run`` shows them as they come; a
+    notebook run by hand has none)."""
+    if path := os.environ.get(PROGRESS_ENV):
+        line = {
+            "task": task,
+            "tenant": tenant,
+            "done": done,
+            "of": of,
+            "seconds": round(seconds, 2),
+        }
+        with open(path, "a", encoding="utf-8") as out:  # one short append: atomic
+            out.write(json.dumps(line) + "\n")
+
+
 def _coerce(task: str, name: str, value: object, kind: type) -> object:
     """``value`` as the declared ``kind``: YAML gives ``1`` for a float; a bool is not a number
     and a fraction not an int."""
@@ -171,13 +191,15 @@ def execute(
     frames: dict[str, dict[str, pl.DataFrame]] = {}
     if task.per_tenant is not None:
         with warehouse.partition_writer(as_of=run.as_of) as writer:
-            for tenant in run.tenants:
+            for i, tenant in enumerate(run.tenants, 1):
+                started = time.perf_counter()
                 computed = dict(task.per_tenant(Scope(task, run.as_of, tenant), settings))
                 if missing := [qualified(t) for t in framed if qualified(t) not in computed]:
                     raise RuntimeError(f"task {task.name} computed no {', '.join(missing)}")
                 for table in framed:
                     writer.write(table, tenant, computed[qualified(table)])
                 frames[tenant] = computed
+                progress(task.name, tenant, i, len(run.tenants), time.perf_counter() - started)
         rows |= writer.written
     outcome = Outcome(task, run, settings, frames, rows, prepared)
     if task.finish is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from boxoffice import forecast, metrics
+from boxoffice import config, forecast, metrics
 from boxoffice.tasks.base import Scope, Task
 from boxoffice.warehouse import reads, schema
 
@@ -39,14 +39,15 @@ def per_tenant(scope: Scope, params: Params) -> dict:
     pickups = forecast.pickup_forecast(
         scope.read(reads.read_event_sales), events, scope.as_of, min_events=params.min_events
     )
-    forecasts = forecast.forecast_venues(demand, horizon=params.horizon)
+    workers = config.settings().workers  # the task's share of the cores (boxoffice run)
+    forecasts = forecast.forecast_venues(demand, horizon=params.horizon, workers=workers)
     projected, totals = _projection(sales, scope.as_of)
     venues = scope.read(reads.read_venues)
     busiest = forecast.venue_demand.busiest_venue(demand)
     return {
         "analytics.demand_forecasts": forecasts,
         "analytics.forecast_backtests": forecast.backtest_venues(
-            demand, horizon=params.horizon, origins=params.backtest_origins
+            demand, horizon=params.horizon, origins=params.backtest_origins, workers=workers
         ),
         "analytics.event_forecasts": pickups,
         "analytics.revenue_projections": projected,

@@ -58,25 +58,30 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory(prefix="bx-bench-pipeline-") as tmp, server() as url:
         tmp = Path(tmp)
-        world = fresh_database(url, "world")
-        home = tmp / "world-home"
-        started = time.perf_counter()
-        _cli(["db", "upgrade"], _env(world, home, ROOT))
-        _cli(["synth", "--scale", args.scale, "--seed", str(args.seed)], _env(world, home, ROOT))
-        print(f"synth --scale {args.scale}: {time.perf_counter() - started:.0f} s", flush=True)
-        _disconnect(world)
         # both versions from worktrees: what is measured is a commit, not files being edited
         commits = {"baseline": args.baseline, "this": "HEAD"}
-        for name, commit in commits.items():
-            if args.only and name != args.only:
-                continue
-            project = _worktree(commit, tmp / name)
-            try:
+        if args.only:
+            commits = {args.only: commits[args.only]}
+        projects = {name: _worktree(commit, tmp / name) for name, commit in commits.items()}
+        try:
+            # the world is built by the oldest version; each upgrades its own copy
+            world = fresh_database(url, "world")
+            home, builder = (
+                tmp / "world-home",
+                _env(world, tmp / "world-home", [*projects.values()][0]),
+            )
+            started = time.perf_counter()
+            _cli(["db", "upgrade"], builder)
+            _cli(["synth", "--scale", args.scale, "--seed", str(args.seed)], builder)
+            print(f"synth --scale {args.scale}: {time.perf_counter() - started:.0f} s", flush=True)
+            _disconnect(world)
+            for name, project in projects.items():
                 results[name] = _measure(name, project, url, world, home, tmp, args.repeat)
-            finally:
+                results[name]["commit"] = _git("rev-parse", "--short", commits[name])
+                print(json.dumps({name: results[name]}, indent=2), flush=True)
+        finally:
+            for project in projects.values():
                 subprocess.run(["git", "worktree", "remove", "--force", str(project)], cwd=ROOT)
-            results[name]["commit"] = _git("rev-parse", "--short", commit)
-            print(json.dumps({name: results[name]}, indent=2), flush=True)
 
     out = {
         "benchmark": "pipeline",

@@ -66,10 +66,8 @@ def main() -> None:
         try:
             # the world is built by the oldest version; each upgrades its own copy
             world = fresh_database(url, "world")
-            home, builder = (
-                tmp / "world-home",
-                _env(world, tmp / "world-home", [*projects.values()][0]),
-            )
+            home = tmp / "world-home"
+            builder = _env(world, home, next(iter(projects.values())))
             started = time.perf_counter()
             _cli(["db", "upgrade"], builder)
             _cli(["synth", "--scale", args.scale, "--seed", str(args.seed)], builder)

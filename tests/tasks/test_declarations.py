@@ -58,6 +58,9 @@ def test_every_parameter_has_one_default_and_yaml_overrides_only_known_ones(name
     overrides = SPEC[name]["params"].get("overrides", {})
     assert set(overrides) <= {f.name for f in fields}
     assert task.configure(overrides) == task.params(**overrides)
+    for f in fields:  # pipeline.yaml may override any of them (its value as YAML reads it)
+        value = yaml.safe_load(yaml.safe_dump({f.name: f.default}))
+        assert task.configure(value) == task.params()
     # the notebook repeats no default: its parameters are the run's, not the task's
     source = (ROOT / SPEC[name]["source"]).read_text()
     cell = source.split('tags=["parameters"]')[1].split("# %%")[0]

@@ -231,20 +231,20 @@ def _descendants(pid: int, procs: dict[int, tuple[int, str]]) -> list[int]:
 
 
 def _rss_mib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) // 1024
-    except OSError:
-        pass
-    return 0
+    return _kib(f"/proc/{pid}/status", "VmRSS:") // 1024
 
 
 def _pss_mib(pid: int) -> int:
+    return _kib(f"/proc/{pid}/smaps_rollup", "Pss:") // 1024
+
+
+def _kib(path: str, key: str) -> int:
+    """The kB figure of the line starting with ``key`` in ``path`` (0 once the process is
+    gone)."""
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) // 1024
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
     except OSError:
         pass
     return 0

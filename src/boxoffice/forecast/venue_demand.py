@@ -36,8 +36,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
-import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -51,6 +49,7 @@ import polars as pl
 
 from boxoffice.forecast.projection import akaike_weights, fit_forms
 from boxoffice.frames import require
+from boxoffice.lifetime import exit_with_parent
 
 MEASURES = ("tickets_sold", "gross_cents")
 MIN_ETS_DAYS = 35  # five weeks: a weekly season, a trend and their start values
@@ -226,22 +225,10 @@ def _pool(workers: int) -> ProcessPoolExecutor:
         _POOLS[workers] = ProcessPoolExecutor(
             workers,
             mp_context=get_context("spawn"),
-            initializer=_exit_with_parent,
+            initializer=exit_with_parent,
             initargs=(os.getpid(),),
         )
     return _POOLS[workers]
-
-
-def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
-    """Make a pool worker exit once ``parent`` is gone (it was killed: a worker waiting for
-    work would otherwise wait forever, since every worker holds the task queue open)."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(interval)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def forecast_venues(

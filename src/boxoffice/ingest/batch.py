@@ -33,7 +33,6 @@ import logging
 import multiprocessing
 import os
 import sys
-import threading
 import time
 import uuid
 import zlib
@@ -51,6 +50,7 @@ from sqlalchemy.engine import Connection
 from boxoffice import config
 from boxoffice.ingest import validate as validation
 from boxoffice.ingest.pseudonymize import InvalidIP, Pseudonymizer, mask_text
+from boxoffice.lifetime import exit_with_parent
 from boxoffice.warehouse import engine
 
 log = logging.getLogger(__name__)
@@ -429,14 +429,7 @@ _WORKER_PARSER: _Parser | None = None
 def _start_worker(parser: _Parser, parent: int) -> None:
     global _WORKER_PARSER
     _WORKER_PARSER = parser
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-
-
-def _exit_with_parent(parent: int) -> None:
-    """A parsing process whose ingest was killed would wait for work forever."""
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(1)
+    exit_with_parent(parent)
 
 
 def _parse_in_worker(chunk: list[tuple[int, bytes]]) -> _Parsed:

@@ -5,7 +5,8 @@ Ploomber's own ``Parallel`` polls its task list in a loop that keeps a core busy
 whole build (on two cores: half the machine) and clears the terminal. This one does what it
 does — each task built by ``Task._build`` in a process of a pool, a task's downstream released
 by setting its status in this process — but sleeps until a task finishes. Processes are
-spawned, not forked: the runner holds threads and the run lock's connection.
+spawned, not forked (the runner holds threads and the run lock's connection), and exit when
+the runner is killed: so does the notebook kernel each has started.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from ploomber.executors.abc import Executor
 from ploomber.executors.parallel import TaskBuildWrapper
 from ploomber.messagecollector import BuildExceptionsCollector, Message
 from tqdm.auto import tqdm
+
+from boxoffice.lifetime import exit_with_parent
 
 READY = (TaskStatus.WaitingExecution, TaskStatus.WaitingDownload)
 
@@ -37,7 +40,12 @@ class Parallel(Executor):
         todo = [t for t in dag.values() if t.exec_status != TaskStatus.Skipped]
         bar = tqdm(total=len(todo), desc="tasks") if show_progress else None
         reports, failures, running, started = [], [], {}, set()
-        with ProcessPoolExecutor(self.processes, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            self.processes,
+            mp_context=get_context("spawn"),
+            initializer=exit_with_parent,  # and its kernel with it: a killed run stops
+            initargs=(os.getpid(),),
+        ) as pool:
             while True:
                 for task in dag.values():
                     if task.exec_status in READY and task.name not in started:

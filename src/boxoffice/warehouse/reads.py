@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 
 import polars as pl
+import sqlalchemy as sa
 
 from boxoffice import privacy
 from boxoffice.warehouse.bulk import read_frame
@@ -263,10 +264,17 @@ def latest_as_of(*, tenant: Tenant, role: Role = "reader") -> dt.date | None:
 def list_tenants() -> pl.DataFrame:
     """Every tenant (id, name): the one cross-tenant read, to know whom to run the pipeline
     for, through ``analytics.run_tenants()`` (granted to the pipeline role, migration 0010)."""
-    return read_frame(
-        "select tenant_id, name from analytics.run_tenants() order by name, tenant_id",
-        role="pipeline",
-    )
+    rows = _rows("select tenant_id::text, name from analytics.run_tenants()", role="pipeline")
+    return pl.DataFrame(rows, schema=["tenant_id", "name"], orient="row")
+
+
+def _rows(sql: str, *, role: Role) -> list[tuple]:
+    """A few rows over the role's pooled connection: what every ``boxoffice run`` asks first,
+    without loading the Arrow reader."""
+    from boxoffice.warehouse import engine
+
+    with engine.connect(role) as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql))]
 
 
 def newest_sale_date() -> dt.date | None:
@@ -280,14 +288,32 @@ def newest_sale_date() -> dt.date | None:
 def sale_dates() -> tuple[dt.date | None, dt.date | None]:
     """The first and the newest local sale date over all tenants (owner): the range of
     ``as_of`` dates with data."""
-    frame = read_frame(
-        "select min(day) as first, max(day) as newest from (select"
-        " (t.sold_at at time zone v.timezone)::date as day from source.tickets t"
-        " join source.events e using (tenant_id, event_id)"
-        " join source.venues v using (tenant_id, venue_id)) s",
-        role="owner",
-    )
-    return frame["first"][0], frame["newest"][0]
+    [(first, newest)] = _rows(SALE_DATES_SQL, role="owner")
+    return first, newest
+
+
+def _local_sale_day(agg: str) -> str:
+    """Tenant ``t``'s first (``min``) or newest (``max``) local sale day: that of a ticket sold
+    within 28 hours after its first (before its newest) sale instant — time zones lie within
+    −12 h … +14 h of UTC —, which the ``(tenant_id, sold_at)`` index finds without reading the
+    other tickets (migration 0014 does the same in ``analytics.run_tenants()``)."""
+    near = "< (select min(sold_at)" if agg == "min" else "> (select max(sold_at)"
+    sign = "+" if agg == "min" else "-"
+    return f"""(select {agg}((k.sold_at at time zone v.timezone)::date)
+        from source.tickets k
+        join source.events e on e.tenant_id = k.tenant_id and e.event_id = k.event_id
+        join source.venues v on v.tenant_id = e.tenant_id and v.venue_id = e.venue_id
+        where k.tenant_id = t.tenant_id
+          and k.sold_at {near} from source.tickets s where s.tenant_id = t.tenant_id)
+                        {sign} interval '28 hours')"""  # noqa: S608 (constant fragments)
+
+
+SALE_DATES_SQL = f"""
+select min(first) as first, max(newest) as newest from (
+    select {_local_sale_day("min")} as first, {_local_sale_day("max")} as newest
+    from source.tenants t
+) d
+"""  # noqa: S608 (constant fragments)
 
 
 # ------------------------------------------------------------------------- ingest operations

@@ -191,9 +191,13 @@ def _build(env: dict[str, str], directory: Path, *, force: bool, progress: bool)
     from ploomber.exceptions import DAGBuildError
     from ploomber.spec import DAGSpec
 
-    logging.getLogger("papermill").setLevel(logging.WARNING)
-    # Ploomber warns that notebooks do not use the `upstream` it injects: ours read the
-    # warehouse, and the upstream edge only orders the tasks
+    # Ploomber sets the root logger to INFO when a build starts and leaves it there: its own
+    # records and papermill's stay at warnings, and the root gets its level back afterwards
+    for chatty in ("papermill", "ploomber"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    root_level = logging.getLogger().level
+    # Ploomber warns when a notebook does not index `upstream` by task name: ours hand it
+    # whole to tasks.run, which checks it against the task's reads
     warnings.filterwarnings(
         "ignore", message=r"(?s).*DAG render with warnings", category=UserWarning
     )
@@ -208,13 +212,20 @@ def _build(env: dict[str, str], directory: Path, *, force: bool, progress: bool)
     share = max(1, config.settings().workers // getattr(dag.executor, "processes", 1))
     environ = {PROGRESS_ENV: str(log_file), "BOXOFFICE_WORKERS": str(share)}  # for the kernels
     try:
-        with _environ(environ), _Progress(log_file, show=progress):
+        with _environ(environ), _Progress(log_file, show=progress, names=_tenant_names()):
             return dag.build(force=force, show_progress=progress).to_dict()
     except DAGBuildError as exc:
         failed = [t for t in dag.values() if t.exec_status == TaskStatus.Errored]
         if not failed:
             raise
         raise TaskFailed(failed[0].name, Path(str(failed[0].product["nb"]))) from exc
+    finally:
+        logging.getLogger().setLevel(root_level)
+
+
+def _tenant_names() -> dict[str, str]:
+    tenants = warehouse.list_tenants()
+    return dict(zip(tenants["tenant_id"], tenants["name"], strict=True))
 
 
 @contextmanager
@@ -236,8 +247,8 @@ class _Progress:
     """Shows each tenant a task finishes (the lines :func:`boxoffice.tasks.base.progress`
     appends to the run's log) on stderr while the DAG builds."""
 
-    def __init__(self, path: Path, *, show: bool) -> None:
-        self.path, self.show = path, show
+    def __init__(self, path: Path, *, show: bool, names: dict[str, str]) -> None:
+        self.path, self.show, self.names = path, show, names
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="progress", daemon=True)
 
@@ -260,7 +271,8 @@ class _Progress:
                 for line in complete:
                     event = json.loads(line)
                     print(
-                        f"  {event['task']}: tenant {event['tenant']} done"
+                        f"           {event['task']}:"
+                        f" {self.names.get(event['tenant'], event['tenant'])} done"
                         f" ({event['done']}/{event['of']}, {event['seconds']:.1f} s)",
                         file=sys.stderr,
                         flush=True,

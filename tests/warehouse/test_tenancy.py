@@ -109,8 +109,17 @@ def _forecast_tables(tenants) -> dict:
     as_of = dt.date(2026, 10, 31)
     tables = {t: {} for t in (schema.demand_forecasts, schema.forecast_backtests)}
     tables[schema.event_forecasts] = {}
+    tables[schema.revenue_projections], tables[schema.revenue_projection_totals] = {}, {}
     for tenant in tenants:
-        demand = forecast.daily_demand(read_sales_daily(as_of=as_of, tenant=tenant), end=as_of)
+        sales = read_sales_daily(as_of=as_of, tenant=tenant)
+        projected = forecast.project(
+            metrics.sales.rollup(sales, "day"), date_col="period", end=as_of, paths=200
+        )
+        (
+            tables[schema.revenue_projections][tenant],
+            tables[schema.revenue_projection_totals][tenant],
+        ) = forecast.projection.to_rows(projected)
+        demand = forecast.daily_demand(sales, end=as_of)
         tables[schema.demand_forecasts][tenant] = forecast.forecast_venues(demand, horizon=3)
         tables[schema.forecast_backtests][tenant] = forecast.backtest_venues(
             demand, horizon=7, origins=1

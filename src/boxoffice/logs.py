@@ -21,6 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+# what a long command is doing, shown at the CLI's default level (warnings) too: its records
+# reach the stderr handler whatever the root logger's level
+progress = logging.getLogger("boxoffice.progress")
+progress.setLevel(logging.INFO)
+
 _run_id: ContextVar[str | None] = ContextVar("boxoffice_run_id", default=None)
 _tenant: ContextVar[str | None] = ContextVar("boxoffice_tenant", default=None)
 _UNCHANGED = object()

@@ -20,7 +20,6 @@ kernels.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
@@ -31,6 +30,7 @@ from ploomber.executors.abc import Executor
 from ploomber.executors.parallel import TaskBuildWrapper
 from ploomber.messagecollector import BuildExceptionsCollector, Message
 
+from boxoffice import logs
 from boxoffice.lifetime import exit_with_parent
 
 READY = (TaskStatus.WaitingExecution, TaskStatus.WaitingDownload)
@@ -102,4 +102,4 @@ def _downstream(dag, name: str) -> set[str]:
 
 
 def _say(line: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+    logs.progress.info("[%s] %s", time.strftime("%H:%M:%S"), line)

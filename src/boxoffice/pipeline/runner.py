@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 import threading
 import time
 import warnings
@@ -270,12 +269,13 @@ class _Progress:
                 *complete, pending = (pending + log_file.read()).split("\n")
                 for line in complete:
                     event = json.loads(line)
-                    print(
-                        f"           {event['task']}:"
-                        f" {self.names.get(event['tenant'], event['tenant'])} done"
-                        f" ({event['done']}/{event['of']}, {event['seconds']:.1f} s)",
-                        file=sys.stderr,
-                        flush=True,
+                    logs.progress.info(
+                        "           %s: %s done (%s/%s, %.1f s)",
+                        event["task"],
+                        self.names.get(event["tenant"], event["tenant"]),
+                        event["done"],
+                        event["of"],
+                        event["seconds"],
                     )
                 if stopping:
                     return

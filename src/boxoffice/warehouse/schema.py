@@ -597,6 +597,17 @@ def _bounds() -> list[sa.Column]:
     ]
 
 
+def _daily_forecast_checks() -> list[sa.CheckConstraint]:
+    """A daily forecast row lies after its run's date and its intervals nest."""
+    return [
+        sa.CheckConstraint("date > as_of", name="future_days"),
+        sa.CheckConstraint(
+            "lower_95 <= lower_80 and lower_80 <= upper_80 and upper_80 <= upper_95",
+            name="intervals_nest",
+        ),
+    ]
+
+
 demand_forecasts = sa.Table(
     "demand_forecasts",
     metadata,
@@ -608,11 +619,7 @@ demand_forecasts = sa.Table(
     *_bounds(),
     sa.Column("model", sa.Text, nullable=False),
     sa.PrimaryKeyConstraint("tenant_id", "as_of", "venue_id", "measure", "date"),
-    sa.CheckConstraint("date > as_of", name="future_days"),
-    sa.CheckConstraint(
-        "lower_95 <= lower_80 and lower_80 <= upper_80 and upper_80 <= upper_95",
-        name="intervals_nest",
-    ),
+    *_daily_forecast_checks(),
     schema="analytics",
 )
 
@@ -672,11 +679,7 @@ revenue_projections = sa.Table(
     sa.Column("model", sa.Text, nullable=False),
     sa.Column("aicc", sa.Float, nullable=False),
     sa.PrimaryKeyConstraint("tenant_id", "as_of", "date"),
-    sa.CheckConstraint("date > as_of", name="future_days"),
-    sa.CheckConstraint(
-        "lower_95 <= lower_80 and lower_80 <= upper_80 and upper_80 <= upper_95",
-        name="intervals_nest",
-    ),
+    *_daily_forecast_checks(),
     schema="analytics",
 )
 

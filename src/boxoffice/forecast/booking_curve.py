@@ -35,10 +35,11 @@ EVENT_COLUMNS = ("event_id", "venue_id", "category", "start_date", "capacity")
 QUANTILES = {"lower_80": 0.10, "upper_80": 0.90, "lower_95": 0.025, "upper_95": 0.975}
 
 
-def held_at(sales: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
-    """``targets`` (``event_id``, ``date``) with ``held``: the event's tickets sold − refunded
-    up to the end of local day ``date`` (0 before its first sale)."""
-    daily = (
+def booking_curves(sales: pl.DataFrame) -> pl.DataFrame:
+    """Every event's booking curve: ``event_id``, ``date`` and ``held`` (tickets sold −
+    refunded up to the end of local day ``date``), one row per day with a sale or refund,
+    sorted by ``date``."""
+    return (
         sales.group_by("event_id", "local_date")
         .agg((pl.col("tickets_sold").sum() - pl.col("refunded_tickets").sum()).alias("net"))
         .sort("event_id", "local_date")
@@ -46,9 +47,14 @@ def held_at(sales: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
         .select("event_id", pl.col("local_date").alias("date"), "held")
         .sort("date")
     )
+
+
+def held_at(curves: pl.DataFrame, targets: pl.DataFrame) -> pl.DataFrame:
+    """``targets`` (``event_id``, ``date``) with ``held``: the event's tickets held at the end of
+    local day ``date`` on its curve (:func:`booking_curves`; 0 before its first sale)."""
     return (
         targets.sort("date")  # both sorted by date overall, so within every event too
-        .join_asof(daily, on="date", by="event_id", strategy="backward", check_sortedness=False)
+        .join_asof(curves, on="date", by="event_id", strategy="backward", check_sortedness=False)
         .with_columns(pl.col("held").fill_null(0).cast(pl.Float64))
     )
 
@@ -87,11 +93,14 @@ def pickup_forecast(
     upcoming = events.filter(pl.col("start_date") > as_of).with_columns(
         (pl.col("start_date") - pl.lit(as_of)).dt.total_days().alias("days_before")
     )
-    upcoming = held_at(sales, upcoming.with_columns(pl.lit(as_of).alias("date"))).drop("date")
-    finals = held_at(sales, past.with_columns(pl.col("start_date").alias("date"))).rename(
+    curves = booking_curves(sales)
+    upcoming = held_at(curves, upcoming.with_columns(pl.lit(as_of).alias("date"))).drop("date")
+    finals = held_at(curves, past.with_columns(pl.col("start_date").alias("date"))).rename(
         {"held": "final"}
     )
-    rows = [_forecast_one(row, finals, sales, min_events) for row in upcoming.iter_rows(named=True)]
+    rows = [
+        _forecast_one(row, finals, curves, min_events) for row in upcoming.iter_rows(named=True)
+    ]
     schema = {
         "event_id": pl.String, "days_before": pl.Int64, "held": pl.Float64,
         "capacity": pl.Int64, "pool": pl.String, "pool_events": pl.Int64,
@@ -111,7 +120,7 @@ def _pool(row: dict, finals: pl.DataFrame, min_events: int) -> tuple[str | None,
     return None, finals.clear()
 
 
-def _forecast_one(row: dict, finals: pl.DataFrame, sales: pl.DataFrame, min_events: int):
+def _forecast_one(row: dict, finals: pl.DataFrame, curves: pl.DataFrame, min_events: int):
     pool, members = _pool(row, finals, min_events)
     held, capacity, d = row["held"], row["capacity"], row["days_before"]
     empty = dict.fromkeys(("additive", "multiplicative", "method", "forecast", *QUANTILES))
@@ -119,7 +128,7 @@ def _forecast_one(row: dict, finals: pl.DataFrame, sales: pl.DataFrame, min_even
     if pool is None:
         return {**out, "pool": None, "pool_events": 0, **empty}
     curve = held_at(
-        sales,
+        curves,
         members.select(
             "event_id", "final", (pl.col("start_date") - pl.duration(days=d)).alias("date")
         ),

@@ -1,6 +1,7 @@
 """COPY a polars frame in, read a query out: values survive the round trip exactly."""
 
 import datetime as dt
+import os
 
 import polars as pl
 import psycopg
@@ -99,3 +100,45 @@ def test_read_frame_reports_an_unreachable_database(home, monkeypatch):
     monkeypatch.setenv("BOXOFFICE_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
     with pytest.raises(engine.WarehouseError, match="cannot connect as owner"):
         bulk.read_frame("select 1", role="owner")
+
+
+def _backend() -> int:
+    return bulk.read_frame("select pg_backend_pid() as pid", role="owner")["pid"][0]
+
+
+def _tenant_setting(tenant=None) -> str:
+    query = "select current_setting('app.tenant_id', true) as t"
+    return bulk.read_frame(query, role="owner", tenant=tenant)["t"][0]
+
+
+def test_reads_keep_their_connection_and_set_the_tenant_each_time(empty_db):
+    first = _backend()
+    assert _backend() == first  # the same session serves the next read
+    tenant = "00000000-0000-0000-0000-00000000000a"
+    assert _tenant_setting(tenant) == tenant
+    assert _tenant_setting() == ""  # the last read's tenant does not carry over
+    assert _backend() == first
+
+
+def test_a_kept_connection_that_died_is_replaced(empty_db):
+    first = _backend()
+    with psycopg.connect(empty_db.replace("postgresql+psycopg", "postgresql")) as admin:
+        admin.execute("select pg_terminate_backend(%s)", [first])
+    assert _backend() != first
+
+
+def test_a_forked_child_reads_on_a_connection_of_its_own(empty_db):
+    parent = _backend()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its own backend, and the parent's is left alone
+        try:
+            os.write(write, str(_backend()).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    child = int(os.read(read, 32))
+    os.waitpid(pid, 0)
+    assert child != parent
+    # the parent's kept connection was closed before the fork: it reads on a new one
+    assert _backend() not in (parent, child)

@@ -313,6 +313,45 @@ def test_a_failing_refresh_keeps_the_facts_and_the_queue(tiny_world):
     assert (d(2026, 3, 1), "web", 1, 1, 950, 0, 0, 1, 1) in daily()
 
 
+def test_tenants_refreshed_on_two_sessions_give_the_same_facts_in_order(tiny_world):
+    other = "77777777-7777-4777-8777-777777777777"  # no sales: a full rebuild of nothing
+    done = refresh_sales([other, T], sessions=2)
+    assert [r.tenant for r in done] == [other, T] and [r.mode for r in done] == ["full"] * 2
+    assert daily() == DAILY
+    owner("update source.tickets set price_cents = 1 where ticket_id = :id", id=tid(3))
+    done = refresh_sales([T, other], sessions=2)
+    assert [r.mode for r in done] == ["incremental", "none"]
+    assert (d(2026, 3, 1), "web", 1, 1, 950, 0, 0, 1, 1) in daily()
+
+
+def test_a_session_that_fails_rolls_back_the_others(tiny_world):
+    other = "77777777-7777-4777-8777-777777777777"
+    refresh_sales([T])
+    owner("update source.tickets set price_cents = 1 where ticket_id = :id", id=tid(3))
+    with engine.connect() as conn:  # the other tenant's session fails at its very end
+        conn.execute(
+            sa.text(
+                "create function refuse_other() returns trigger language plpgsql as $$"
+                f" begin if new.tenant_id = '{other}' then raise exception 'refused'; end if;"
+                " return new; end $$"
+            ).execution_options(no_parameters=True)
+        )
+        conn.execute(
+            sa.text(
+                "create trigger refuse before insert on analytics.sales_refresh"
+                " for each row execute function refuse_other()"
+            )
+        )
+    try:
+        with pytest.raises(sa.exc.ProgrammingError, match="refused"):
+            refresh_sales([T, other], sessions=2)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(sa.text("drop trigger refuse on analytics.sales_refresh"))
+            conn.execute(sa.text("drop function refuse_other()"))
+    assert daily() == DAILY and queued() == [d(2026, 3, 1)]  # T's session committed nothing
+
+
 def test_a_tenant_refresh_neither_sees_nor_consumes_another_tenants_changes(tiny_world):
     refresh_sales([T])
     owner("delete from source.tickets where ticket_id = :id", id=tid(7))

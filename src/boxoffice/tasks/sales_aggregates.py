@@ -19,10 +19,15 @@ from boxoffice.warehouse import facts, schema
 @dataclass(frozen=True)
 class Params:
     full: bool = False  # rebuild every day instead of the changed ones
+    sessions: int = 2  # database sessions refreshing tenants at once (the work is PostgreSQL's)
+
+    def __post_init__(self) -> None:
+        if self.sessions < 1:
+            raise ValueError(f"need sessions ≥ 1, got {self.sessions}")
 
 
 def refresh(run: context.RunContext, params: Params) -> list[warehouse.Refreshed]:
-    return warehouse.refresh_sales(run.tenants, full=params.full)
+    return warehouse.refresh_sales(run.tenants, full=params.full, sessions=params.sessions)
 
 
 def refreshed(outcome: Outcome) -> pl.DataFrame:

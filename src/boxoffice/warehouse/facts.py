@@ -12,9 +12,11 @@ give the same tables.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -173,58 +175,72 @@ class Refreshed:
     rows: dict[str, int]
 
 
-def refresh_sales(tenants: Sequence[str | uuid.UUID], *, full: bool = False) -> list[Refreshed]:
-    """Bring each tenant's sales facts up to date with ``source``, in one transaction as the
-    pipeline role (RLS scopes every statement to the tenant being refreshed).
+def refresh_sales(
+    tenants: Sequence[str | uuid.UUID], *, full: bool = False, sessions: int = 1
+) -> list[Refreshed]:
+    """Bring each tenant's sales facts up to date with ``source`` as the pipeline role (RLS
+    scopes every statement to the tenant being refreshed), on up to ``sessions`` database
+    sessions at once, each refreshing its share of the tenants in its own transaction; the
+    transactions commit only once every one has succeeded.
 
     A tenant never refreshed before, or ``full=True``, gets a full rebuild; otherwise the days
     queued in ``source.ticket_changes`` since the last refresh are recomputed, and nothing
     happens when none are queued. The queued rows are deleted in the same transaction, so a
     failure leaves both the facts and the queue as they were.
     """
+    tenants = [engine.parse_tenant(t) for t in tenants]
+    shares = [tenants[i :: max(1, sessions)] for i in range(min(max(1, sessions), len(tenants)))]
+    with contextlib.ExitStack() as stack:  # commits each on success, rolls all back on error
+        conns = [stack.enter_context(engine.connect("pipeline")) for _ in shares]
+        if len(conns) == 1:
+            done = [_refresh(conns[0], shares[0], full)]
+        else:
+            with ThreadPoolExecutor(len(conns)) as pool:
+                done = list(pool.map(_refresh, conns, shares, [full] * len(conns)))
+    by_tenant = {r.tenant: r for share in done for r in share}
+    return [by_tenant[str(t)] for t in tenants]
+
+
+def _refresh(conn: sa.Connection, tenants: list[uuid.UUID], full: bool) -> list[Refreshed]:
     done = []
-    with engine.connect("pipeline") as conn:
-        for tenant in tenants:
-            tenant_id = engine.parse_tenant(tenant)
-            engine.set_tenant(conn, tenant_id)
-            refreshed_before = conn.execute(
-                sa.text("select 1 from analytics.sales_refresh for update")
-            ).first()
-            queued = conn.execute(
-                sa.text("delete from source.ticket_changes returning utc_date")
-            ).scalars()
-            queued = set(queued)
-            if full or refreshed_before is None:
-                mode, days, (lo, hi) = "full", None, FULL_RANGE
-            elif queued:
-                days, ranges = recompute_window(queued)
-                mode, lo, hi = "incremental", [r[0] for r in ranges], [r[1] for r in ranges]
-            else:
-                done.append(Refreshed(str(tenant_id), "none", [], {}))
-                continue
-            params = {"tenant": tenant_id, "days": days, "lo": lo, "hi": hi}
-            params |= refresh_params()
-            rows = {}
-            for table, insert in REFRESH:
-                conn.execute(
-                    sa.text(
-                        f"delete from {table} where cast(:days as date[]) is null"  # noqa: S608
-                        " or local_date = any(cast(:days as date[]))"
-                    ),
-                    {"days": days},
-                )
-                rows[table] = conn.execute(sa.text(insert), params).rowcount
+    for tenant_id in tenants:
+        engine.set_tenant(conn, tenant_id)
+        refreshed_before = conn.execute(
+            sa.text("select 1 from analytics.sales_refresh for update")
+        ).first()
+        queued = set(
+            conn.execute(sa.text("delete from source.ticket_changes returning utc_date")).scalars()
+        )
+        if full or refreshed_before is None:
+            mode, days, (lo, hi) = "full", None, FULL_RANGE
+        elif queued:
+            days, ranges = recompute_window(queued)
+            mode, lo, hi = "incremental", [r[0] for r in ranges], [r[1] for r in ranges]
+        else:
+            done.append(Refreshed(str(tenant_id), "none", [], {}))
+            continue
+        params = {"tenant": tenant_id, "days": days, "lo": lo, "hi": hi} | refresh_params()
+        rows = {}
+        for table, insert in REFRESH:
             conn.execute(
                 sa.text(
-                    "insert into analytics.sales_refresh (tenant_id, refreshed_at, mode, days)"
-                    " values (:tenant, now(), :mode, :n) on conflict (tenant_id) do update"
-                    " set refreshed_at = excluded.refreshed_at, mode = excluded.mode,"
-                    " days = excluded.days"
+                    f"delete from {table} where cast(:days as date[]) is null"  # noqa: S608
+                    " or local_date = any(cast(:days as date[]))"
                 ),
-                {"tenant": tenant_id, "mode": mode, "n": -1 if days is None else len(days)},
+                {"days": days},
             )
-            done.append(Refreshed(str(tenant_id), mode, days, rows))
-        engine.set_tenant(conn, None)
+            rows[table] = conn.execute(sa.text(insert), params).rowcount
+        conn.execute(
+            sa.text(
+                "insert into analytics.sales_refresh (tenant_id, refreshed_at, mode, days)"
+                " values (:tenant, now(), :mode, :n) on conflict (tenant_id) do update"
+                " set refreshed_at = excluded.refreshed_at, mode = excluded.mode,"
+                " days = excluded.days"
+            ),
+            {"tenant": tenant_id, "mode": mode, "n": -1 if days is None else len(days)},
+        )
+        done.append(Refreshed(str(tenant_id), mode, days, rows))
+    engine.set_tenant(conn, None)
     return done
 
 

@@ -135,6 +135,16 @@ def mask_text(text: str) -> str:
     return mask_value(PII_MEMBER.sub(r'\1"[masked]"', text))
 
 
+def _cached(cache: dict[str, str], key: str, compute) -> str:
+    """``compute(key)``, remembered in ``cache``; emptied past ``CACHE_LIMIT`` entries, so memory
+    stays flat however long the input."""
+    if (value := cache.get(key)) is None:
+        if len(cache) > CACHE_LIMIT:
+            cache.clear()
+        value = cache[key] = compute(key)
+    return value
+
+
 class Pseudonymizer:
     """Applies the rules above with one secret; caches keys so repeated ids cost one lookup."""
 
@@ -142,23 +152,20 @@ class Pseudonymizer:
         self._secret = secret
         self._keys: dict[str, str] = {}
         self._agents: dict[str, str] = {}
+        self._networks: dict[str, str] = {}
 
     def _hmac(self, value: str) -> str:
         return hmac.digest(self._secret, value.encode(), "sha256").hex()
 
     def customer_key(self, customer_id: str) -> str:
-        if (key := self._keys.get(customer_id)) is None:
-            if len(self._keys) > CACHE_LIMIT:  # memory stays flat however long the input
-                self._keys.clear()
-            key = self._keys[customer_id] = self._hmac(customer_id)
-        return key
+        return _cached(self._keys, customer_id, self._hmac)
 
     def agent_hash(self, agent: str) -> str:
-        if (digest := self._agents.get(agent)) is None:
-            if len(self._agents) > CACHE_LIMIT:
-                self._agents.clear()
-            digest = self._agents[agent] = self._hmac("ua:" + agent)[:16]
-        return digest
+        return _cached(self._agents, agent, lambda a: self._hmac("ua:" + a)[:16])
+
+    def network(self, ip: str) -> str:
+        """:func:`truncate_ip`, once per address (a session's events share theirs)."""
+        return _cached(self._networks, ip, truncate_ip)
 
     def data(self, data: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         """Return the storable copy of ``data`` and the customer key (if it named a customer).
@@ -173,7 +180,7 @@ class Pseudonymizer:
             if name == "customer_id":
                 customer_key = self.customer_key(value)
             elif name == "ip":
-                clean["ip_network"] = truncate_ip(value)
+                clean["ip_network"] = self.network(value)
             elif name == "user_agent":
                 clean["user_agent_hash"] = self.agent_hash(value)
             elif isinstance(value, str) and not name.endswith("_id"):

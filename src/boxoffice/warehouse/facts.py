@@ -189,14 +189,14 @@ def refresh_sales(
     failure leaves both the facts and the queue as they were.
     """
     tenants = [engine.parse_tenant(t) for t in tenants]
-    shares = [tenants[i :: max(1, sessions)] for i in range(min(max(1, sessions), len(tenants)))]
-    with contextlib.ExitStack() as stack:  # commits each on success, rolls all back on error
+    if not tenants:
+        return []
+    n = min(max(1, sessions), len(tenants))
+    shares = [tenants[i::n] for i in range(n)]
+    # the pool is joined first; then every connection commits, or all roll back on an error
+    with contextlib.ExitStack() as stack, ThreadPoolExecutor(n) as pool:
         conns = [stack.enter_context(engine.connect("pipeline")) for _ in shares]
-        if len(conns) == 1:
-            done = [_refresh(conns[0], shares[0], full)]
-        else:
-            with ThreadPoolExecutor(len(conns)) as pool:
-                done = list(pool.map(_refresh, conns, shares, [full] * len(conns)))
+        done = list(pool.map(_refresh, conns, shares, [full] * n))
     by_tenant = {r.tenant: r for share in done for r in share}
     return [by_tenant[str(t)] for t in tenants]
 

@@ -36,6 +36,7 @@ import polars as pl
 
 from boxoffice.synth import ids
 from boxoffice.synth.params import WorldSpec
+from boxoffice.warehouse import contract
 
 REGIONS = [  # a tenant's venues are in one region; the first zone is the tenant's home
     ["America/New_York", "America/Chicago", "America/New_York", "America/Detroit"],
@@ -76,13 +77,13 @@ EVENT_NAME = {
     "family": "{b} on Ice",
 }
 
-CATEGORIES = ["concert", "sports", "theatre", "comedy", "family"]
+CATEGORIES = contract.ALLOWED["events", "category"]  # the shares below follow its order
 CATEGORY_SHARE = [0.35, 0.2, 0.2, 0.15, 0.1]
 CATEGORY_PRICE_CENTS = np.array([6500, 5000, 7000, 3500, 3000])
-TICKET_TYPES = ["standard", "premium", "vip", "concession"]
+TICKET_TYPES = contract.ALLOWED["tickets", "ticket_type"]
 TICKET_TYPE_SHARE = [0.72, 0.15, 0.05, 0.08]
 TICKET_TYPE_PRICE = np.array([1.0, 1.6, 2.8, 0.7])
-CHANNELS = ["web", "mobile", "box_office", "partner"]
+CHANNELS = contract.ALLOWED["orders", "channel"]
 CHANNEL_SHARE = [0.48, 0.32, 0.1, 0.1]
 TOUCH_CHANNELS = ["email", "social", "search", "display", "affiliate"]
 TOUCH_SHARE = [0.3, 0.25, 0.25, 0.1, 0.1]

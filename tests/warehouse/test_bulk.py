@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import time
 
 import polars as pl
 import psycopg
@@ -142,3 +143,15 @@ def test_a_forked_child_reads_on_a_connection_of_its_own(empty_db):
     assert child != parent
     # the parent's kept connection was closed before the fork: it reads on a new one
     assert _backend() not in (parent, child)
+
+
+def test_dispose_all_closes_the_kept_connections_too(empty_db):
+    first = _backend()
+    engine.dispose_all()  # what a test does between databases and a restore before it runs
+    with psycopg.connect(empty_db.replace("postgresql+psycopg", "postgresql")) as admin:
+        # closed, not merely forgotten: its backend exits (asynchronously, so within 5 s)
+        deadline = time.monotonic() + 5
+        while admin.execute("select 1 from pg_stat_activity where pid = %s", [first]).fetchone():
+            assert time.monotonic() < deadline, "the kept connection's backend is still there"
+            time.sleep(0.05)
+    assert _backend() != first

@@ -160,18 +160,30 @@ class _Idle:
         with contextlib.suppress(Exception):  # a dead connection may fail to close: it is gone
             conn.close()
 
-    def _before_fork(self) -> None:
-        self._lock.acquire()
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         for kept in self._idle.values():
             for conn in kept:
                 self.discard(conn)
         self._idle.clear()
+
+    def _before_fork(self) -> None:
+        self._lock.acquire()
+        self._close()
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.Lock()
 
 
 _IDLE = _Idle()
+
+
+def close_idle() -> None:
+    """Close the connections kept for the next read (``engine.dispose_all`` does)."""
+    _IDLE.close()
 
 
 def _to_polars(table: pa.Table) -> pl.DataFrame:

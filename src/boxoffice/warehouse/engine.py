@@ -215,7 +215,11 @@ def _first_line(exc: BaseException) -> str:
 
 
 def dispose_all() -> None:
-    """Close every pooled connection (before dropping a database, or after a fork)."""
+    """Close every pooled connection, the Arrow reads' kept ones too (before dropping a
+    database, or after a fork)."""
+    from boxoffice.warehouse import bulk  # imports this module
+
     for eng in list(_ENGINES.values()):
         eng.dispose()
     _ENGINES.clear()
+    bulk.close_idle()

@@ -148,7 +148,8 @@ def test_a_forked_child_reads_on_a_connection_of_its_own(empty_db):
 def test_dispose_all_closes_the_kept_connections_too(empty_db):
     first = _backend()
     engine.dispose_all()  # what a test does between databases and a restore before it runs
-    with psycopg.connect(empty_db.replace("postgresql+psycopg", "postgresql")) as admin:
+    url = empty_db.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(url, autocommit=True) as admin:  # each query a fresh activity snapshot
         # closed, not merely forgotten: its backend exits (asynchronously, so within 5 s)
         deadline = time.monotonic() + 5
         while admin.execute("select 1 from pg_stat_activity where pid = %s", [first]).fetchone():

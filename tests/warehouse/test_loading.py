@@ -102,3 +102,103 @@ def test_details_say_what_is_wrong_and_never_show_personal_data(migrated_db):
 def test_a_table_outside_the_contract_is_refused(migrated_db):
     with engine.connect() as conn, pytest.raises(ValueError, match="not a contract table: seats"):
         loading.check(conn, {"seats": pl.DataFrame({"x": [1]})})
+
+
+C1, O1 = "44444444-4444-4444-8444-000000000001", "55555555-5555-4555-8555-000000000001"
+K1, K2 = "66666666-6666-4666-8666-000000000001", "66666666-6666-4666-8666-000000000002"
+
+
+def world() -> dict[str, pl.DataFrame]:
+    """One tenant, venue, event, customer and order with two tickets (sold 2026-03-01 UTC)."""
+    sold = at("2026-03-01 19:00")
+    return {
+        "tenants": TENANTS,
+        "venues": VENUES.head(1),
+        "events": EVENTS.head(1),
+        "customers": pl.DataFrame(
+            {
+                "tenant_id": [T],
+                "customer_id": [C1],
+                "email": ["a@example.com"],
+                "full_name": ["Ann"],
+                "created_at": [sold],
+            }
+        ),
+        "orders": pl.DataFrame(
+            {
+                "tenant_id": [T],
+                "order_id": [O1],
+                "customer_id": [C1],
+                "channel": ["web"],
+                "created_at": [sold],
+            }
+        ),
+        "tickets": pl.DataFrame(
+            {
+                "tenant_id": [T, T],
+                "ticket_id": [K1, K2],
+                "order_id": [O1, O1],
+                "event_id": [E1, E1],
+                "price_cents": [5000, 5000],
+                "fee_cents": [500, 500],
+                "ticket_type": ["standard", "vip"],
+                "sold_at": [sold, sold],
+                "status": ["sold", "sold"],
+                "refunded_at": [None, None],
+                "scanned_at": [None, None],
+            },
+            schema_overrides={
+                "refunded_at": pl.Datetime("us", "UTC"),
+                "scanned_at": pl.Datetime("us", "UTC"),
+            },
+        ),
+    }
+
+
+def source(query: str) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(query))]
+
+
+def test_a_load_inserts_then_leaves_unchanged_rows_alone_and_updates_what_changed(migrated_db):
+    counts = loading.load(world())
+    assert counts["tickets"] == {"read": 2, "inserted": 2, "updated": 0, "unchanged": 0}
+    assert counts["tenants"]["inserted"] == 1
+    assert source("select count(*) from source.tickets") == [(2,)]
+    assert source("select distinct utc_date from source.ticket_changes") == [(dt.date(2026, 3, 1),)]
+    with engine.connect() as conn:
+        conn.execute(sa.text("delete from source.ticket_changes"))
+    again = loading.load(world())
+    assert again["tickets"] == {"read": 2, "inserted": 0, "updated": 0, "unchanged": 2}
+    assert source("select count(*) from source.ticket_changes") == [(0,)]  # nothing to refresh
+    changed = world()
+    changed["tickets"] = changed["tickets"].with_columns(
+        pl.when(pl.col("ticket_id") == K2).then(7000).otherwise(pl.col("price_cents"))
+        .alias("price_cents")
+    )  # fmt: skip
+    assert loading.load(changed)["tickets"] == {
+        "read": 2, "inserted": 0, "updated": 1, "unchanged": 1
+    }  # fmt: skip
+    assert source("select price_cents from source.tickets order by ticket_id") == [(5000,), (7000,)]
+    assert source("select distinct utc_date from source.ticket_changes") == [(dt.date(2026, 3, 1),)]
+
+
+def test_one_bad_row_refuses_the_whole_load_and_a_check_writes_nothing(migrated_db):
+    bad = world()
+    bad["tickets"] = bad["tickets"].with_columns(pl.lit(-1).alias("fee_cents"))
+    with pytest.raises(loading.LoadRefused, match=r"2 problem.*tickets row 1, fee_cents, price"):
+        loading.load(bad)
+    assert source("select count(*) from source.tenants") == [(0,)]
+    checked = loading.load(world(), check_only=True)
+    assert checked["tickets"] == {"read": 2}
+    assert source("select count(*) from source.tenants") == [(0,)]
+
+
+def test_a_forgotten_customer_is_never_loaded_again(migrated_db):
+    from boxoffice.warehouse import erasure
+
+    loading.load(world())
+    erasure.forget_customers(T, [C1])
+    with pytest.raises(loading.LoadRefused, match="customers row 1, customer_id: erased"):
+        loading.load(world())
+    assert source("select count(*) from source.customers") == [(0,)]

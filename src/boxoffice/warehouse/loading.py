@@ -11,7 +11,13 @@ the row's number in its file, and checked in PostgreSQL by rules derived from th
   time-zone database);
 - every ``CHECK`` constraint of the table, by its name (e.g. ``money_non_negative``);
 - ``unique-key``: two rows of the file with one key;
-- ``reference``: a reference to a row in neither the file of its table nor ``source``.
+- ``reference``: a reference to a row in neither the file of its table nor ``source``;
+- ``erased``: a customer forgotten with ``boxoffice forget`` (``source.erasures``): a load
+  never brings one back.
+
+:func:`load` checks and, when nothing is wrong, upserts every table by its key in the same
+transaction (``insert … on conflict do update``, unchanged rows left alone), so the change
+queue's triggers see exactly what changed; one problem refuses the whole load.
 
 A problem names its table, the row's number in its file, its key, the column and the rule;
 values of personal-data columns are never shown.
@@ -28,7 +34,8 @@ import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.engine import Connection
 
-from boxoffice.warehouse import contract
+from boxoffice import privacy
+from boxoffice.warehouse import contract, engine
 
 ROW = "_row"  # the staged row's number in its file (1: the first row after the header)
 PERSONAL = {("customers", "email"), ("customers", "full_name")}
@@ -142,8 +149,8 @@ def _as_text(frame: pl.DataFrame, name: str) -> pl.Expr:
 
 
 def _qualified(alias: str, names: list[str]) -> sql.Composable:
-    return sql.SQL(", ").join(sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(n))
-                              for n in names)  # fmt: skip
+    qualified = (sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(n)) for n in names)
+    return sql.SQL(", ").join(qualified)
 
 
 def _names(names: list[str]) -> sql.Composable:
@@ -155,6 +162,13 @@ def _found_in(own: list[str], theirs: list[str], rows: sql.Composable) -> sql.Co
     return sql.SQL("({}) in (select {} from {})").format(_qualified("t", own), _names(theirs), rows)
 
 
+# the SHA-256 of the customer's key, HMAC-SHA-256 of its id (boxoffice.privacy), from the pads
+_KEY_SHA256 = sql.SQL(
+    "encode(sha256(convert_to(encode(sha256(%(opad)s || sha256(%(ipad)s"
+    " || convert_to(t.customer_id::text, 'UTF8'))), 'hex'), 'UTF8')), 'hex')"
+)
+
+
 class _Rules:
     """The rule queries of one staged table; each adds the rows it finds to ``found``."""
 
@@ -163,7 +177,14 @@ class _Rules:
         key = [c.name for c in table.primary_key.columns]
         self.key = sql.SQL("concat_ws('/', {})").format(_qualified("s", key))
 
-    def add(self, rule: str, column: str, where: sql.Composable, detail: sql.Composable) -> None:
+    def add(
+        self,
+        rule: str,
+        column: str,
+        where: sql.Composable,
+        detail: sql.Composable,
+        params: dict | None = None,
+    ) -> None:
         query = sql.SQL(
             "select s.{row}, {key}, {detail} from {stage} s join {typed} t using ({row})"
             " where {where} order by 1"
@@ -175,7 +196,7 @@ class _Rules:
             typed=_typed_name(self.table),
             where=where,
         )
-        for row, key, text in self.raw.execute(query):
+        for row, key, text in self.raw.execute(query, params):
             self.found.append(_problem(self.table.name, row, key, column, rule, text))
 
 
@@ -195,6 +216,15 @@ def _row_problems(conn: Connection, table: sa.Table, staged: set[str]) -> list[d
         ),
         sql.SQL("'another row of the file has this key'"),
     )
+    if table.name == "customers":
+        erased = sql.SQL("(t.tenant_id, {}) in (select tenant_id, key_sha256 from source.erasures)")
+        rules.add(
+            "erased",
+            "customer_id",
+            erased.format(_KEY_SHA256),
+            sql.SQL("'forgotten with boxoffice forget: not loaded again'"),
+            privacy.hmac_pads(),
+        )
     for fk in table.foreign_key_constraints:
         parent = fk.referred_table
         own, theirs = [c.name for c in fk.columns], [e.column.name for e in fk.elements]
@@ -273,3 +303,66 @@ def _check_rule(rules: _Rules, check: sa.CheckConstraint) -> None:
 
 def _is_allowed_values(check: sa.CheckConstraint) -> bool:
     return re.fullmatch(r"\w+ in \(.*\)", str(check.sqltext)) is not None
+
+
+class LoadRefused(ValueError):
+    """The rows break the contract: ``problems`` says where (nothing was written)."""
+
+    def __init__(self, problems: pl.DataFrame) -> None:
+        self.problems = problems
+        first = problems.row(0, named=True)
+        where = f"{first['table']}" + (f" row {first['row']}" if first["row"] is not None else "")
+        super().__init__(
+            f"{problems.height} problem(s); first: {where}, {first['column']}: {first['rule']}:"
+            f" {first['detail']}; nothing loaded"
+        )
+
+
+def load(frames: Mapping[str, pl.DataFrame], *, check_only: bool = False) -> dict[str, dict]:
+    """Check ``frames`` (:func:`check`) and, unless ``check_only``, upsert them into ``source``,
+    parents first, in one transaction as the owner (only the owner writes ``source``). Returns
+    per table the rows ``read``, ``inserted``, ``updated`` and ``unchanged`` (only ``read``
+    for a check); raises :class:`LoadRefused` on any problem."""
+    with engine.connect("owner") as conn:
+        engine.without_statement_timeout(conn)
+        problems = check(conn, frames)
+        if problems.height:
+            raise LoadRefused(problems)
+        counts = {}
+        for table in contract.TABLES:
+            if table.name not in frames:
+                continue
+            read = frames[table.name].height
+            if check_only:
+                counts[table.name] = {"read": read}
+                continue
+            inserted, updated = _upsert(conn, table)
+            counts[table.name] = dict(
+                read=read, inserted=inserted, updated=updated, unchanged=read - inserted - updated
+            )
+        return counts
+
+
+def _upsert(conn: Connection, table: sa.Table) -> tuple[int, int]:
+    """Insert the typed rows, update those whose key exists and whose values differ."""
+    names = [c.name for c in table.columns]
+    key = [c.name for c in table.primary_key.columns]
+    values = [n for n in names if n not in key]
+    query = sql.SQL(
+        "insert into {target} ({names}) select {names} from {typed}"
+        " on conflict ({key}) do update set {sets}"
+        " where ({current}) is distinct from ({incoming})"
+        " returning xmax = 0"
+    ).format(
+        target=sql.Identifier(table.schema, table.name),
+        names=_names(names),
+        typed=_typed_name(table),
+        key=_names(key),
+        sets=sql.SQL(", ").join(
+            sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(n)) for n in values
+        ),
+        current=_qualified(table.name, values),
+        incoming=_qualified("excluded", values),
+    )
+    flags = [inserted for (inserted,) in conn.connection.driver_connection.execute(query)]
+    return sum(flags), len(flags) - sum(flags)

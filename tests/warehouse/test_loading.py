@@ -202,3 +202,56 @@ def test_a_forgotten_customer_is_never_loaded_again(migrated_db):
     with pytest.raises(loading.LoadRefused, match="customers row 1, customer_id: erased"):
         loading.load(world())
     assert source("select count(*) from source.customers") == [(0,)]
+
+
+def write_folder(folder, frames) -> None:
+    """Parquet files, the tickets as CSV (both kinds of file in one load)."""
+    folder.mkdir()
+    for name, frame in frames.items():
+        if name == "tickets":
+            frame.write_csv(folder / "tickets.csv", datetime_format="%Y-%m-%dT%H:%M:%S%z")
+        else:
+            frame.write_parquet(folder / f"{name}.parquet")
+
+
+def cli(*args):
+    from click.testing import CliRunner
+
+    from boxoffice.cli import main
+
+    return CliRunner().invoke(main, ["load", *map(str, args)])
+
+
+def test_boxoffice_load_from_a_folder_then_again(migrated_db, tmp_path):
+    write_folder(tmp_path / "in", world())
+    checked = cli("--from", tmp_path / "in", "--check")
+    assert checked.exit_code == 0, checked.output
+    assert "checked: no problems, nothing written" in checked.output
+    assert source("select count(*) from source.tickets") == [(0,)]
+    first = cli("--from", tmp_path / "in")
+    assert first.exit_code == 0, first.output
+    assert "tickets: 2 read, 2 inserted, 0 updated, 0 unchanged" in first.output
+    again = cli("--from", tmp_path / "in", "--json")
+    assert (
+        again.exit_code == 0
+        and '"tickets": {"read": 2, "inserted": 0, "updated": 0, "unchanged": 2}' in again.output
+    )
+
+
+def test_boxoffice_load_refuses_bad_rows_and_bad_files_in_one_line(migrated_db, tmp_path):
+    bad = world()
+    bad["orders"] = bad["orders"].with_columns(pl.lit("fax").alias("channel"))
+    write_folder(tmp_path / "bad", bad)
+    refused = cli("--from", tmp_path / "bad")
+    assert refused.exit_code == 1
+    assert f"orders row 1 ({T}/{O1}), channel: allowed: fax is not one of" in refused.output
+    assert refused.output.strip().splitlines()[-1].startswith("error: 1 problem(s); first: orders")
+    assert source("select count(*) from source.tenants") == [(0,)]
+    (tmp_path / "odd").mkdir()
+    (tmp_path / "odd" / "seats.csv").write_text("a\n1\n")
+    odd = cli("--from", tmp_path / "odd")
+    assert odd.exit_code == 2 and "seats.csv: not a contract table file" in odd.output
+    (tmp_path / "odd" / "seats.csv").unlink()
+    (tmp_path / "odd" / "venues.parquet").write_text("not parquet")
+    broken = cli("--from", tmp_path / "odd")
+    assert broken.exit_code == 2 and "venues.parquet: not a readable Parquet file" in broken.output

@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
@@ -366,3 +367,31 @@ def _upsert(conn: Connection, table: sa.Table) -> tuple[int, int]:
     )
     flags = [inserted for (inserted,) in conn.connection.driver_connection.execute(query)]
     return sum(flags), len(flags) - sum(flags)
+
+
+def read_folder(folder: Path) -> dict[str, pl.DataFrame]:
+    """The contract tables in ``folder``: ``<table>.parquet`` or ``<table>.csv`` each (CSV
+    values read as text, for PostgreSQL to parse; an empty field is null). ValueError names a
+    file that is not a contract table, a table given twice, or a file that cannot be read."""
+    known = [t.name for t in contract.TABLES]
+    frames: dict[str, pl.DataFrame] = {}
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise ValueError(f"{folder}: no files (expected {', '.join(known)} as .parquet or .csv)")
+    for path in files:
+        if path.stem not in known or path.suffix not in (".parquet", ".csv"):
+            raise ValueError(
+                f"{path}: not a contract table file (<table>.parquet or .csv; tables:"
+                f" {', '.join(known)})"
+            )
+        if path.stem in frames:
+            raise ValueError(f"{path}: table {path.stem} given twice")
+        try:
+            if path.suffix == ".parquet":
+                frames[path.stem] = pl.read_parquet(path)
+            else:
+                frames[path.stem] = pl.read_csv(path, infer_schema=False)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            kind = "Parquet" if path.suffix == ".parquet" else "CSV"
+            raise ValueError(f"{path}: not a readable {kind} file ({exc})") from None
+    return frames

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -35,7 +36,7 @@ import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.engine import Connection
 
-from boxoffice import privacy
+from boxoffice import logs, privacy
 from boxoffice.warehouse import contract, engine
 
 ROW = "_row"  # the staged row's number in its file (1: the first row after the header)
@@ -81,7 +82,16 @@ def check(conn: Connection, frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
             _stage(conn, table, frame)
             staged.append(table)
     for table in staged:
-        problems += _row_problems(conn, table, {t.name for t in staged})
+        started = time.perf_counter()
+        found = _row_problems(conn, table, {t.name for t in staged})
+        problems += found
+        logs.progress.info(
+            "%s: %s rows checked, %s problem(s) (%.1f s)",
+            table.name,
+            f"{frames[table.name].height:,}",
+            f"{len(found):,}",
+            time.perf_counter() - started,
+        )
     order = {t.name: i for i, t in enumerate(contract.TABLES)}
     problems.sort(key=lambda p: (order[p["table"]], p["row"] or 0, p["column"], p["rule"]))
     return pl.DataFrame(problems, schema=PROBLEM_SCHEMA)
@@ -337,7 +347,9 @@ def load(frames: Mapping[str, pl.DataFrame], *, check_only: bool = False) -> dic
             if check_only:
                 counts[table.name] = {"read": read}
                 continue
+            started = time.perf_counter()
             inserted, updated = _upsert(conn, table)
+            logs.progress.info("%s: written (%.1f s)", table.name, time.perf_counter() - started)
             counts[table.name] = dict(
                 read=read, inserted=inserted, updated=updated, unchanged=read - inserted - updated
             )

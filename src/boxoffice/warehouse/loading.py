@@ -25,7 +25,6 @@ values of personal-data columns are never shown.
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections.abc import Mapping
@@ -37,7 +36,7 @@ from psycopg import sql
 from sqlalchemy.engine import Connection
 
 from boxoffice import logs, privacy
-from boxoffice.warehouse import contract, engine
+from boxoffice.warehouse import bulk, contract, engine
 
 ROW = "_row"  # the staged row's number in its file (1: the first row after the header)
 PERSONAL = {("customers", "email"), ("customers", "full_name")}
@@ -122,18 +121,9 @@ def _stage(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
         )
     )
     rows = frame.select(columns).with_row_index(ROW, offset=1)
-    buf = io.BytesIO()
-    rows.select(pl.col(ROW), *(_as_text(rows, c) for c in columns)).write_csv(
-        buf, include_header=False
+    bulk.copy_frame(
+        conn, f"stage_{table.name}", rows.select(ROW, *(_as_text(rows, c) for c in columns))
     )
-    target = sql.SQL(", ").join(sql.Identifier(c) for c in [ROW, *columns])
-    with (
-        raw.cursor() as cur,
-        cur.copy(
-            sql.SQL("copy {} ({}) from stdin (format csv)").format(_stage_name(table), target)
-        ) as copy,
-    ):
-        copy.write(buf.getvalue())
     casts = sql.SQL(", ").join(
         sql.SQL("case when pg_input_is_valid({c}, {t}) then cast({c} as {ty}) end as {c}").format(
             c=sql.Identifier(c.name),

@@ -280,6 +280,54 @@ def test_a_channel_change_of_an_order_moves_its_sales(tiny_world):
     assert not [row for row in daily() if row[1] == "mobile"]
 
 
+# the world's sales in New York (UTC−5, UTC−4 from 2026-03-08 07:00 UTC): t1 and t2 at 02:30,
+# t3 at 03:30 on 1 March (no longer 28 February), t5 and t6 at 05:30 and 06:30 EDT on 8 March
+IN_NEW_YORK = [
+    (d(2026, 3, 1), "mobile", 1, 4000, 550, 0, 0, 4000, 1),
+    (d(2026, 3, 1), "web", 3, 18000, 2250, 0, 0, 18000, 2),
+    (d(2026, 3, 2), "web", 0, 0, 0, 1, 5000, -5000, 0),  # 13:00 EST
+    (d(2026, 3, 8), "web", 2, 13000, 1600, 0, 0, 13000, 2),
+    (d(2026, 3, 10), "web", 1, 3000, 450, 0, 0, 3000, 1),
+]
+EVERY_TICKET_DAY = [d(2026, 3, 1), d(2026, 3, 2), d(2026, 3, 8), d(2026, 3, 10)]
+
+
+def same_as_a_full_rebuild() -> None:
+    incremental = {table: facts(table) for table in FACTS}
+    refresh_sales([T], full=True)
+    for table in FACTS:
+        assert facts(table).equals(incremental[table]), table
+
+
+def test_a_venue_time_zone_corrected_moves_its_sales_between_local_days(tiny_world):
+    refresh_sales([T])
+    owner("update source.venues set capacity = 120")  # no fact reads it: nothing queued
+    assert queued() == []
+    owner("update source.venues set timezone = 'America/New_York'")
+    assert sorted(set(queued())) == EVERY_TICKET_DAY  # the UTC days of every sale and refund
+    refresh_sales([T])
+    assert daily() == IN_NEW_YORK
+    same_as_a_full_rebuild()
+
+
+def test_an_event_moved_to_another_venue_moves_its_sales(tiny_world):
+    refresh_sales([T])
+    v2 = "22222222-2222-4222-8222-000000000002"
+    owner(
+        "insert into source.venues values (:t, :v, 'Garden', 'New York', 'America/New_York', 900)",
+        t=T,
+        v=v2,
+    )
+    owner("update source.events set name = 'Show!'")  # no fact reads it: nothing queued
+    assert queued() == []
+    owner("update source.events set venue_id = :v", v=v2)
+    assert sorted(set(queued())) == EVERY_TICKET_DAY
+    refresh_sales([T])
+    assert daily() == IN_NEW_YORK
+    assert facts("sales_daily")["venue_id"].cast(pl.String).unique().to_list() == [v2]
+    same_as_a_full_rebuild()
+
+
 def test_deleted_tickets_leave_the_facts(tiny_world):
     refresh_sales([T])
     owner("delete from source.tickets where ticket_id = :id", id=tid(7))

@@ -227,6 +227,47 @@ dumps = sa.Table(
     schema="source",
 )
 
+# every `boxoffice load` (the owner's; no role of the application reads it): where its rows came
+# from, what it did per table, the cursors' high-water marks after it, and how it ended. The
+# newest loaded row of a source holds the marks its next incremental load starts from.
+LOAD_MODES = ("incremental", "full")
+LOAD_OUTCOMES = ("loaded", "checked", "refused", "failed")
+loads = sa.Table(
+    "loads",
+    metadata,
+    _uuid("load_id", primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),  # the folder, or the mapping's name
+    sa.Column("mode", sa.Text, nullable=False),
+    _ts("started_at"),
+    _ts("finished_at"),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("tables", JSONB, nullable=False),  # table → read, inserted, updated, … rejected
+    sa.Column("marks", JSONB, nullable=False),  # table → its cursor's high-water mark
+    sa.Column("problems", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.CheckConstraint(_in("mode", LOAD_MODES), name="mode_known"),
+    sa.CheckConstraint(_in("outcome", LOAD_OUTCOMES), name="outcome_known"),
+    sa.CheckConstraint("finished_at >= started_at", name="finished_after_start"),
+    sa.Index(None, "source", "finished_at"),
+    schema="source",
+)
+
+# the rows a `boxoffice load --quarantine` kept out, each with every problem it had
+load_rejects = sa.Table(
+    "load_rejects",
+    metadata,
+    sa.Column("reject_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    _uuid("load_id"),
+    sa.Column("table_name", sa.Text, nullable=False),
+    sa.Column("row", sa.BigInteger, nullable=False),  # its number in its file or query
+    sa.Column("key", sa.Text, nullable=True),
+    sa.Column("problems", JSONB, nullable=False),  # [{column, rule, detail}]
+    sa.Column("values", JSONB, nullable=False),  # the row as it came, every column as text
+    sa.ForeignKeyConstraint(["load_id"], ["source.loads.load_id"], ondelete="cascade"),
+    sa.Index(None, "load_id"),
+    schema="source",
+)
+
 # ---------------------------------------------------------------------------------------- raw
 ingest_batches = sa.Table(
     "ingest_batches",

@@ -4,6 +4,7 @@ import json
 import socket
 import threading
 import time
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -210,3 +211,45 @@ def test_storage_reports_the_size_and_the_oldest_data_kept(migrated_db, tmp_path
     assert storage["database_bytes"] > 2**20
     line = next(x for x in doctor().output.splitlines() if x.startswith("ok   storage"))
     assert line.endswith("oldest kept: raw events 2026-10-02, runs 2026-08-31, reports 2026-09-30")
+
+
+def _load_row(conn, outcome: str, finished: str, tables: dict, problems: int = 0) -> None:
+    conn.execute(
+        schema.loads.insert().values(
+            load_id=uuid.uuid4(),
+            source="/data/platform",
+            mode="incremental",
+            started_at=sa.cast(finished, sa.DateTime(timezone=True)) - sa.text("interval '90s'"),
+            finished_at=sa.cast(finished, sa.DateTime(timezone=True)),
+            outcome=outcome,
+            tables=tables,
+            marks={},
+            problems=problems,
+        )
+    )
+
+
+def test_the_newest_load_is_shown_and_a_refused_one_is_unhealthy(migrated_db):
+    tickets = {"read": 10, "inserted": 7, "updated": 2, "unchanged": 1, "deleted": 3}
+    with engine.connect() as conn:
+        _load_row(
+            conn, "loaded", "2026-11-02 05:00+00", {"tickets": tickets, "orders": {"read": 4}}
+        )
+    assert json.loads(doctor("--json").output)["load"]["rows"] == {
+        "read": 14, "inserted": 7, "updated": 2, "deleted": 3, "rejected": 0
+    }  # fmt: skip
+    ran = doctor()
+    assert ran.exit_code == 0
+    assert (
+        "ok   load       2026-11-02 05:00 UTC from /data/platform: 14 read, 7 inserted,"
+        " 2 updated, 3 deleted (90.0 s)"
+    ) in ran.output
+    with engine.connect() as conn:  # a later check changes nothing; a refused load does
+        _load_row(conn, "checked", "2026-11-02 05:30+00", {}, problems=5)
+    assert doctor().exit_code == 0
+    with engine.connect() as conn:
+        _load_row(conn, "refused", "2026-11-02 06:00+00", {}, problems=5)
+    assert json.loads(doctor("--json").output)["problems"] == [
+        "the newest load (from /data/platform, 2026-11-02 06:00 UTC) was refused: 5 problem(s),"
+        " nothing written (`boxoffice load --check` lists them)"
+    ]

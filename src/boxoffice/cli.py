@@ -251,6 +251,12 @@ def _print_report(report) -> None:
             f"{ok} storage    {st['database_bytes'] / 2**20:,.0f} MiB"
             + (f"; oldest kept: {oldest}" if oldest else "")
         )
+    if (load := report.load) and load["outcome"] == "loaded":
+        rows = ", ".join(f"{v:,} {k}" for k, v in load["rows"].items() if v) or "no rows"
+        click.echo(
+            f"{ok} load       {load['finished_at']:%Y-%m-%d %H:%M %Z} from {load['source']}:"
+            f" {rows} ({load['seconds']} s)"
+        )
     for note in report.notes:
         click.echo(f"note {note}")
     for problem in report.problems:
@@ -336,40 +342,74 @@ def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None, event_
     "folder",
     required=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="A folder of <table>.parquet or <table>.csv files (docs/source-contract.md).",
+    help="A folder of <table>.parquet or <table>.csv files, and <table>.deleted.parquet or .csv"
+    " tombstones (docs/source-contract.md).",
 )
 @click.option("--check", is_flag=True, help="Check the rows and report; write nothing.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="The files hold every row of their tenants: delete the rows they lack.",
+)
+@click.option(
+    "--quarantine",
+    is_flag=True,
+    help="Load the good rows; keep the bad ones, with their problems, in source.load_rejects.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the counts (or problems) as JSON.")
 @click.option(
     "--show", type=click.IntRange(1), default=20, show_default=True, help="Problems listed."
 )
 @handle_errors
-def load(folder: Path, check: bool, as_json: bool, show: int) -> None:
+def load(folder: Path, check: bool, full: bool, quarantine: bool, as_json: bool, show: int) -> None:
     """Load a platform's source tables (tenants, venues, events, customers, orders, tickets,
     campaign touches) from files, one per table.
 
     Every row is checked against the source contract first (types, keys, references,
     allowed values, time zones, the tables' rules); one problem refuses the whole load and
-    nothing is written. Otherwise every table is upserted by its key in one transaction:
-    new rows inserted, changed rows updated, the rest left alone, so the next
-    `boxoffice run` recomputes only the days that changed.
+    nothing is written (with --quarantine the bad rows are kept aside and the rest loaded).
+    Otherwise every table is upserted by its key in one transaction: new rows inserted,
+    changed rows updated, the rest left alone, so the next `boxoffice run` recomputes only the
+    days that changed. Rows listed in <table>.deleted files are deleted, and with --full every
+    row of the files' tenants that its file lacks. Each load is recorded in source.loads
+    (`boxoffice doctor` shows the newest).
     """
     from boxoffice.warehouse import loading
 
     try:
-        counts = loading.load(loading.read_folder(folder), check_only=check)
+        frames, deletions = loading.read_folder(folder)
+        done = loading.load(
+            frames,
+            source=str(folder.resolve()),
+            deletions=deletions,
+            full=full,
+            check_only=check,
+            quarantine=quarantine,
+        )
     except loading.LoadRefused as refused:
         _report_problems(refused.problems, show, as_json)
         _fail(str(refused))
+    except loading.LoadBusy as busy:
+        _fail(str(busy))
     except ValueError as exc:
         _fail(str(exc), 2)
     if as_json:
-        click.echo(json.dumps(counts))
+        click.echo(json.dumps({"load_id": str(done.load_id), "tables": done.tables}))
         return
-    for table, n in counts.items():
-        done = ", ".join(f"{v:,} {k}" for k, v in n.items())
-        click.echo(f"{table}: {done}")
-    click.echo("checked: no problems, nothing written" if check else "loaded")
+    if done.problems.height:
+        _report_problems(done.problems, show, as_json)
+    for table, n in done.tables.items():
+        click.echo(f"{table}: " + ", ".join(f"{v:,} {k}" for k, v in n.items() if v))
+    rejected = sum(n["rejected"] for n in done.tables.values())
+    if check:
+        click.echo(
+            f"checked: {done.problems.height:,} problem(s) in {rejected:,} row(s), nothing written"
+            if done.problems.height
+            else "checked: no problems, nothing written"
+        )
+    else:
+        kept = f"; {rejected:,} row(s) rejected, kept in source.load_rejects" if rejected else ""
+        click.echo(f"loaded (load {done.load_id}){kept}")
 
 
 def _report_problems(problems, show: int, as_json: bool) -> None:

@@ -32,6 +32,7 @@ class Report:
     head: str = field(default_factory=migrate.head)
     schemas: dict[str, dict] = field(default_factory=dict)
     storage: dict = field(default_factory=dict)
+    load: dict | None = None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -48,6 +49,7 @@ class Report:
             "migration": {"current": self.revision, "head": self.head},
             "schemas": self.schemas,
             "storage": self.storage,
+            "load": self.load,
             "problems": self.problems,
             "notes": self.notes,
         }
@@ -74,6 +76,7 @@ def diagnose() -> Report:
             if report.revision == report.head:
                 _check_security(conn, report)
                 _check_runs(conn, report)
+                _check_loads(conn, report)
                 _measure_data(conn, report)
                 _measure_storage(conn, report)
     except engine.WarehouseError as exc:
@@ -154,6 +157,38 @@ def _check_runs(conn, report: Report) -> None:
             f"{when} died without an outcome (killed or crashed): the next run rebuilds its date"
         )
     elif last.status == "failed":
+        report.problems.append(f"{when} failed: {last.error}")
+
+
+def _check_loads(conn, report: Report) -> None:
+    """The newest ``boxoffice load`` (checks aside): what it did; refused or failed is a problem
+    until a later load succeeds (nothing of it was written)."""
+    last = conn.execute(
+        sa.select(schema.loads)
+        .where(schema.loads.c.outcome != "checked")
+        .order_by(schema.loads.c.finished_at.desc())
+        .limit(1)
+    ).one_or_none()
+    if last is None:
+        return
+    kinds = ("read", "inserted", "updated", "deleted", "rejected")
+    totals = {k: sum(t.get(k, 0) for t in last.tables.values()) for k in kinds}
+    report.load = {
+        "source": last.source,
+        "mode": last.mode,
+        "outcome": last.outcome,
+        "finished_at": last.finished_at,
+        "seconds": round((last.finished_at - last.started_at).total_seconds(), 1),
+        "rows": totals,
+        "problems": last.problems,
+    }
+    when = f"the newest load (from {last.source}, {last.finished_at:%Y-%m-%d %H:%M %Z})"
+    if last.outcome == "refused":
+        report.problems.append(
+            f"{when} was refused: {last.problems:,} problem(s), nothing written"
+            " (`boxoffice load --check` lists them)"
+        )
+    elif last.outcome == "failed":
         report.problems.append(f"{when} failed: {last.error}")
 
 

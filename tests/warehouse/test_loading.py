@@ -2,6 +2,7 @@
 hand-made file, with the problems it must report written out."""
 
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
@@ -155,30 +156,36 @@ def world() -> dict[str, pl.DataFrame]:
     }
 
 
+def load(frames, **options) -> loading.Loaded:
+    return loading.load(frames, source="test", **options)
+
+
+def counts(**given) -> dict[str, int]:
+    """A table's counts: the ones given, every other one 0."""
+    return dict.fromkeys(loading.COUNTS, 0) | given
+
+
 def source(query: str) -> list[tuple]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(sa.text(query))]
 
 
 def test_a_load_inserts_then_leaves_unchanged_rows_alone_and_updates_what_changed(migrated_db):
-    counts = loading.load(world())
-    assert counts["tickets"] == {"read": 2, "inserted": 2, "updated": 0, "unchanged": 0}
-    assert counts["tenants"]["inserted"] == 1
+    first = load(world()).tables
+    assert first["tickets"] == counts(read=2, inserted=2)
+    assert first["tenants"]["inserted"] == 1
     assert source("select count(*) from source.tickets") == [(2,)]
     assert source("select distinct utc_date from source.ticket_changes") == [(dt.date(2026, 3, 1),)]
     with engine.connect() as conn:
         conn.execute(sa.text("delete from source.ticket_changes"))
-    again = loading.load(world())
-    assert again["tickets"] == {"read": 2, "inserted": 0, "updated": 0, "unchanged": 2}
+    assert load(world()).tables["tickets"] == counts(read=2, unchanged=2)
     assert source("select count(*) from source.ticket_changes") == [(0,)]  # nothing to refresh
     changed = world()
     changed["tickets"] = changed["tickets"].with_columns(
         pl.when(pl.col("ticket_id") == K2).then(7000).otherwise(pl.col("price_cents"))
         .alias("price_cents")
     )  # fmt: skip
-    assert loading.load(changed)["tickets"] == {
-        "read": 2, "inserted": 0, "updated": 1, "unchanged": 1
-    }  # fmt: skip
+    assert load(changed).tables["tickets"] == counts(read=2, updated=1, unchanged=1)
     assert source("select price_cents from source.tickets order by ticket_id") == [(5000,), (7000,)]
     assert source("select distinct utc_date from source.ticket_changes") == [(dt.date(2026, 3, 1),)]
 
@@ -187,20 +194,20 @@ def test_one_bad_row_refuses_the_whole_load_and_a_check_writes_nothing(migrated_
     bad = world()
     bad["tickets"] = bad["tickets"].with_columns(pl.lit(-1).alias("fee_cents"))
     with pytest.raises(loading.LoadRefused, match=r"2 problem.*tickets row 1, fee_cents, price"):
-        loading.load(bad)
+        load(bad)
     assert source("select count(*) from source.tenants") == [(0,)]
-    checked = loading.load(world(), check_only=True)
-    assert checked["tickets"] == {"read": 2}
+    checked = load(world(), check_only=True)
+    assert checked.tables["tickets"] == {"read": 2, "deleted": 0, "rejected": 0}
     assert source("select count(*) from source.tenants") == [(0,)]
 
 
 def test_a_forgotten_customer_is_never_loaded_again(migrated_db):
     from boxoffice.warehouse import erasure
 
-    loading.load(world())
+    load(world())
     erasure.forget_customers(T, [C1])
     with pytest.raises(loading.LoadRefused, match="customers row 1, customer_id: erased"):
-        loading.load(world())
+        load(world())
     assert source("select count(*) from source.customers") == [(0,)]
 
 
@@ -230,12 +237,10 @@ def test_boxoffice_load_from_a_folder_then_again(migrated_db, tmp_path):
     assert source("select count(*) from source.tickets") == [(0,)]
     first = cli("--from", tmp_path / "in")
     assert first.exit_code == 0, first.output
-    assert "tickets: 2 read, 2 inserted, 0 updated, 0 unchanged" in first.output
+    assert "tickets: 2 read, 2 inserted\n" in first.output
     again = cli("--from", tmp_path / "in", "--json")
-    assert (
-        again.exit_code == 0
-        and '"tickets": {"read": 2, "inserted": 0, "updated": 0, "unchanged": 2}' in again.output
-    )
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["tables"]["tickets"] == counts(read=2, unchanged=2)
 
 
 def test_boxoffice_load_refuses_bad_rows_and_bad_files_in_one_line(migrated_db, tmp_path):
@@ -255,3 +260,146 @@ def test_boxoffice_load_refuses_bad_rows_and_bad_files_in_one_line(migrated_db, 
     (tmp_path / "odd" / "venues.parquet").write_text("not parquet")
     broken = cli("--from", tmp_path / "odd")
     assert broken.exit_code == 2 and "venues.parquet: not a readable Parquet file" in broken.output
+
+
+def loads() -> list[tuple]:
+    return source(
+        "select source, mode, outcome, problems, tables -> 'tickets', marks, error"
+        " from source.loads order by finished_at"
+    )
+
+
+def test_every_load_is_recorded_and_only_a_loaded_one_keeps_marks(migrated_db):
+    bad = world()
+    bad["orders"] = bad["orders"].with_columns(pl.lit("fax").alias("channel"))
+    with pytest.raises(loading.LoadRefused):
+        load(bad, marks={"tickets": "2026-03-02"})
+    load(world(), check_only=True)
+    done = load(world(), marks={"tickets": "2026-03-01T19:00:00+00:00"})
+    assert loads() == [
+        ("test", "incremental", "refused", 1, None, {}, None),
+        ("test", "incremental", "checked", 0, {"read": 2, "deleted": 0, "rejected": 0}, {}, None),
+        (
+            "test",
+            "incremental",
+            "loaded",
+            0,
+            counts(read=2, inserted=2),
+            {"tickets": "2026-03-01T19:00:00+00:00"},
+            None,
+        ),
+    ]
+    assert source("select load_id from source.loads where outcome = 'loaded'") == [(done.load_id,)]
+
+
+def test_a_load_never_overlaps_a_run_but_a_check_may(migrated_db):
+    from boxoffice.warehouse import runs
+
+    with runs.run_lock():
+        with pytest.raises(loading.LoadBusy, match="a boxoffice run or load is in progress"):
+            load(world())
+        assert load(world(), check_only=True).outcome == "checked"
+    assert source("select count(*) from source.tenants") == [(0,)]
+    assert load(world()).outcome == "loaded"  # the lock is free again
+
+
+def tombstones(table: str, *ids: str) -> dict[str, pl.DataFrame]:
+    column = {"tickets": "ticket_id", "orders": "order_id"}[table]
+    return {table: pl.DataFrame({"tenant_id": [T] * len(ids), column: list(ids)})}
+
+
+def test_tombstones_delete_their_rows_and_queue_their_days(migrated_db):
+    load(world())
+    with engine.connect() as conn:
+        conn.execute(sa.text("delete from source.ticket_changes"))
+    gone = load({}, deletions=tombstones("tickets", K2, "66666666-6666-4666-8666-000000000009"))
+    assert gone.tables == {"tickets": counts(deleted=1)}  # the unknown key deletes nothing
+    assert source("select ticket_id::text from source.tickets") == [(K1,)]
+    assert source("select distinct utc_date from source.ticket_changes") == [(dt.date(2026, 3, 1),)]
+    # an order whose ticket stays cannot go; a row cannot be both loaded and deleted
+    with pytest.raises(loading.LoadRefused) as refused:
+        load({"tickets": world()["tickets"].head(1)}, deletions=tombstones("orders", O1))
+    assert refused.value.problems.select("table", "key", "column", "rule", "detail").rows() == [
+        ("orders.deleted", f"{T}/{O1}", "order_id", "still-referenced",
+         "1 tickets row(s) staying refer to it"),
+    ]  # fmt: skip
+    with pytest.raises(loading.LoadRefused, match=r"tickets\.deleted row 1, tenant_id, ticket_id"):
+        load({"tickets": world()["tickets"]}, deletions=tombstones("tickets", K1))
+    assert source("select count(*) from source.orders") == [(1,)]
+
+
+def test_a_full_load_deletes_the_rows_its_files_lack_for_their_tenants_only(migrated_db):
+    load(world())
+    other = "11111111-1111-4111-8111-000000000002"
+    with engine.connect() as conn:  # a second tenant, which the full load below does not name
+        conn.execute(
+            sa.text("insert into source.tenants values (:t, 'Other', now())"), {"t": other}
+        )
+    full = world()
+    full["tickets"] = full["tickets"].head(1)
+    del full["tenants"]
+    done = load(full, full=True)
+    assert done.tables["tickets"] == counts(read=1, deleted=1, unchanged=1)
+    assert done.tables["orders"] == counts(read=1, unchanged=1)
+    assert source("select ticket_id::text from source.tickets") == [(K1,)]
+    assert source("select count(*) from source.tenants") == [(2,)]
+    # an order missing from its file while its ticket stays is a problem; nothing changes
+    with pytest.raises(loading.LoadRefused, match=r"orders\.deleted, order_id: still-referenced"):
+        load({"orders": full["orders"].clear()} | {"tenants": TENANTS}, full=True)
+    assert source("select count(*) from source.orders") == [(1,)]
+
+
+def test_quarantine_loads_the_good_rows_and_keeps_the_bad_with_their_problems(migrated_db):
+    o2, k3 = "55555555-5555-4555-8555-000000000002", "66666666-6666-4666-8666-000000000003"
+    frames = world()
+    frames["orders"] = pl.concat(
+        [
+            frames["orders"],
+            frames["orders"].with_columns(order_id=pl.lit(o2), channel=pl.lit("fax")),
+        ]
+    )
+    tickets = frames["tickets"]
+    frames["tickets"] = pl.concat(
+        [
+            tickets.with_columns(
+                price_cents=pl.when(pl.col("ticket_id") == K2).then(-1).otherwise("price_cents")
+            ),
+            tickets.head(1).with_columns(ticket_id=pl.lit(k3), order_id=pl.lit(o2)),
+        ]
+    )
+    done = load(frames, quarantine=True)
+    assert done.tables["orders"] == counts(read=2, inserted=1, rejected=1)
+    assert done.tables["tickets"] == counts(read=3, inserted=1, rejected=2)
+    assert source("select ticket_id::text from source.tickets") == [(K1,)]
+    rejects = source(
+        "select table_name, row, key, problems, values ->> 'price_cents', values ->> 'channel'"
+        f" from source.load_rejects where load_id = '{done.load_id}' order by reject_id"
+    )
+    assert [r[:3] for r in rejects] == [
+        ("orders", 2, f"{T}/{o2}"),
+        ("tickets", 2, f"{T}/{K2}"),
+        ("tickets", 3, f"{T}/{k3}"),  # its order was rejected
+    ]
+    assert [[(p["column"], p["rule"]) for p in r[3]] for r in rejects] == [
+        [("channel", "allowed")],
+        [("fee_cents, price_cents", "money_non_negative")],
+        [("order_id", "reference")],
+    ]
+    assert [r[4:] for r in rejects] == [(None, "fax"), ("-1", None), ("5000", None)]
+
+
+def test_boxoffice_load_reads_tombstone_files_and_quarantines(migrated_db, tmp_path):
+    write_folder(tmp_path / "in", world())
+    assert cli("--from", tmp_path / "in").exit_code == 0
+    (tmp_path / "next").mkdir()
+    tombstones("tickets", K2)["tickets"].write_csv(tmp_path / "next" / "tickets.deleted.csv")
+    bad = world()["orders"].with_columns(channel=pl.lit("fax"))
+    bad.write_parquet(tmp_path / "next" / "orders.parquet")
+    refused = cli("--from", tmp_path / "next")
+    assert refused.exit_code == 1 and "channel: allowed: fax" in refused.output
+    kept = cli("--from", tmp_path / "next", "--quarantine")
+    assert kept.exit_code == 0, kept.output
+    assert "orders: 1 read, 1 rejected\ntickets: 1 deleted\n" in kept.stdout
+    assert "1 row(s) rejected, kept in source.load_rejects" in kept.stdout
+    assert source("select ticket_id::text from source.tickets") == [(K1,)]
+    assert source("select channel from source.orders") == [("web",)]

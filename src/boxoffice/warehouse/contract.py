@@ -27,6 +27,8 @@ TABLES: tuple[sa.Table, ...] = (
     schema.campaign_touches,
 )
 
+BY_NAME: dict[str, sa.Table] = {t.name: t for t in TABLES}
+
 # (table, column) → the values a row may hold there (a check constraint enforces each)
 ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("events", "category"): schema.CATEGORIES,

@@ -17,7 +17,12 @@ the row's number in its file, and checked in PostgreSQL by rules derived from th
 
 :func:`load` checks and, when nothing is wrong, upserts every table by its key in the same
 transaction (``insert … on conflict do update``, unchanged rows left alone), so the change
-queue's triggers see exactly what changed; one problem refuses the whole load.
+queue's triggers see exactly what changed; one problem refuses the whole load, unless
+``quarantine`` sets the rows with problems aside in ``source.load_rejects``. Rows are deleted
+by tombstones (``<table>.deleted``: the keys of the rows to delete) and, in a ``full`` load,
+when their tenant's file lacks them; a deleted row that a kept row still refers to is a
+problem (``still-referenced``). Every load holds the pipeline's run lock and is recorded in
+``source.loads``.
 
 A problem names its table, the row's number in its file, its key, the column and the rule;
 values of personal-data columns are never shown.
@@ -25,9 +30,14 @@ values of personal-data columns are never shown.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import json
 import re
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -36,7 +46,7 @@ from psycopg import sql
 from sqlalchemy.engine import Connection
 
 from boxoffice import logs, privacy
-from boxoffice.warehouse import bulk, contract, engine
+from boxoffice.warehouse import bulk, contract, engine, runs, schema
 
 ROW = "_row"  # the staged row's number in its file (1: the first row after the header)
 PERSONAL = {("customers", "email"), ("customers", "full_name")}
@@ -53,47 +63,94 @@ PROBLEM_SCHEMA = {
 _OFFSET = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? ?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
 
 
-def check(conn: Connection, frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    """Stage ``frames`` (contract table name → its rows, any column types) on ``conn`` and
-    return every problem (:data:`PROBLEM_SCHEMA`), in contract order, then by row. Nothing is
-    written but the transaction's temporary tables."""
-    known = {t.name: t for t in contract.TABLES}
-    if unknown := sorted(set(frames) - set(known)):
+def check(
+    conn: Connection,
+    frames: Mapping[str, pl.DataFrame],
+    deletions: Mapping[str, pl.DataFrame] | None = None,
+    *,
+    quarantine: bool = False,
+) -> pl.DataFrame:
+    """Stage ``frames`` (contract table name → its rows, any column types) and ``deletions``
+    (table → the keys of rows to delete) on ``conn`` and return every problem
+    (:data:`PROBLEM_SCHEMA`), in contract order, then by row. With ``quarantine``, each
+    table's rows with a problem are taken out of its staged rows before the tables that refer
+    to it are checked (a ticket of a rejected order is rejected too). Nothing is written but
+    the transaction's temporary tables."""
+    deletions = deletions or {}
+    if unknown := sorted((set(frames) | set(deletions)) - set(contract.BY_NAME)):
         raise ValueError(f"not a contract table: {', '.join(unknown)}")
     problems: list[dict] = []
     staged = []
     for table in contract.TABLES:
-        if table.name not in frames:
-            continue
-        frame = frames[table.name]
-        columns = [c.name for c in table.columns]
-        shape = [
-            _problem(table.name, None, None, c, "missing-column", "not in the file")
-            for c in columns
-            if c not in frame.columns
-        ] + [
-            _problem(table.name, None, None, c, "unknown-column", "not in the contract")
-            for c in frame.columns
-            if c not in columns
-        ]
-        problems += shape
-        if not shape:
-            _stage(conn, table, frame)
-            staged.append(table)
+        for given, target in ((frames, table), (deletions, _tombstones(table))):
+            if table.name in given and not (shape := _shape(target, given[table.name])):
+                _stage(conn, target, given[table.name])
+                staged.append(target)
+            elif table.name in given:
+                problems += shape
+    names = {t.name for t in staged}
     for table in staged:
         started = time.perf_counter()
-        found = _row_problems(conn, table, {t.name for t in staged})
+        found = _row_problems(conn, table, names)
+        if quarantine and table.name in contract.BY_NAME:
+            _set_aside(conn, table, {p["row"] for p in found})
         problems += found
         logs.progress.info(
             "%s: %s rows checked, %s problem(s) (%.1f s)",
             table.name,
-            f"{frames[table.name].height:,}",
+            f"{_given(frames, deletions, table.name).height:,}",
             f"{len(found):,}",
             time.perf_counter() - started,
         )
     order = {t.name: i for i, t in enumerate(contract.TABLES)}
-    problems.sort(key=lambda p: (order[p["table"]], p["row"] or 0, p["column"], p["rule"]))
+    problems.sort(
+        key=lambda p: (
+            order[p["table"].removesuffix(DELETED)],
+            p["table"],
+            p["row"] or 0,
+            p["column"],
+            p["rule"],
+        )
+    )
     return pl.DataFrame(problems, schema=PROBLEM_SCHEMA)
+
+
+DELETED = ".deleted"  # a tombstone table's suffix: ``tickets.deleted`` holds tickets' keys
+
+
+def _tombstones(table: sa.Table) -> sa.Table:
+    """What a tombstone file of ``table`` holds: its key columns."""
+    key = [sa.Column(c.name, c.type, primary_key=True) for c in table.primary_key.columns]
+    return sa.Table(table.name + DELETED, sa.MetaData(), *key, info={"of": table})
+
+
+def _given(frames, deletions, name: str) -> pl.DataFrame:
+    return deletions[name.removesuffix(DELETED)] if name.endswith(DELETED) else frames[name]
+
+
+def _shape(table: sa.Table, frame: pl.DataFrame) -> list[dict]:
+    """The file's columns against the table's: missing ones and unknown ones."""
+    columns = [c.name for c in table.columns]
+    return [
+        _problem(table.name, None, None, c, "missing-column", "not in the file")
+        for c in columns
+        if c not in frame.columns
+    ] + [
+        _problem(table.name, None, None, c, "unknown-column", "not in the contract")
+        for c in frame.columns
+        if c not in columns
+    ]
+
+
+def _set_aside(conn: Connection, table: sa.Table, rows: set[int]) -> None:
+    """Take the rows numbered ``rows`` out of ``typed_<table>`` (kept in ``stage_<table>``)."""
+    if rows:
+        conn.connection.driver_connection.execute(
+            sql.SQL("delete from {} where {} = any(%s)").format(
+                _typed_name(table), sql.Identifier(ROW)
+            ),
+            [sorted(rows)],
+        )
 
 
 def _problem(*values) -> dict:
@@ -101,12 +158,17 @@ def _problem(*values) -> dict:
     return dict(zip(PROBLEM_SCHEMA, values, strict=True))
 
 
+def _temporary(kind: str, table: sa.Table) -> str:
+    """The name of ``table``'s temporary ``kind`` table (``stage``, ``typed``, ``gone``)."""
+    return f"{kind}_{table.name.replace('.', '_')}"
+
+
 def _stage_name(table: sa.Table) -> sql.Identifier:
-    return sql.Identifier(f"stage_{table.name}")
+    return sql.Identifier(_temporary("stage", table))
 
 
 def _typed_name(table: sa.Table) -> sql.Identifier:
-    return sql.Identifier(f"typed_{table.name}")
+    return sql.Identifier(_temporary("typed", table))
 
 
 def _stage(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
@@ -122,7 +184,7 @@ def _stage(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
     )
     rows = frame.select(columns).with_row_index(ROW, offset=1)
     bulk.copy_frame(
-        conn, f"stage_{table.name}", rows.select(ROW, *(_as_text(rows, c) for c in columns))
+        conn, _temporary("stage", table), rows.select(ROW, *(_as_text(rows, c) for c in columns))
     )
     casts = sql.SQL(", ").join(
         sql.SQL("case when pg_input_is_valid({c}, {t}) then cast({c} as {ty}) end as {c}").format(
@@ -205,6 +267,16 @@ def _row_problems(conn: Connection, table: sa.Table, staged: set[str]) -> list[d
     rules = _Rules(conn, table)
     for column in table.columns:
         _column_rules(rules, column)
+    if "of" in table.info:  # a tombstone: a key, not in the load's own rows of its table
+        key = [c.name for c in table.primary_key.columns]
+        if (of := table.info["of"].name) in staged:
+            rules.add(
+                "deleted-and-loaded",
+                ", ".join(key),
+                _found_in(key, key, _typed_name(table.info["of"])),
+                sql.SQL("{} || ' has a row in this load too'").format(sql.Literal(of)),
+            )
+        return rules.found
     for check in table.constraints:
         if isinstance(check, sa.CheckConstraint) and not _is_allowed_values(check):
             _check_rule(rules, check)
@@ -319,31 +391,272 @@ class LoadRefused(ValueError):
         )
 
 
-def load(frames: Mapping[str, pl.DataFrame], *, check_only: bool = False) -> dict[str, dict]:
-    """Check ``frames`` (:func:`check`) and, unless ``check_only``, upsert them into ``source``,
-    parents first, in one transaction as the owner (only the owner writes ``source``). Returns
-    per table the rows ``read``, ``inserted``, ``updated`` and ``unchanged`` (only ``read``
-    for a check); raises :class:`LoadRefused` on any problem."""
-    with engine.connect("owner") as conn:
-        engine.without_statement_timeout(conn)
-        problems = check(conn, frames)
-        if problems.height:
-            raise LoadRefused(problems)
-        counts = {}
-        for table in contract.TABLES:
-            if table.name not in frames:
-                continue
-            read = frames[table.name].height
-            if check_only:
-                counts[table.name] = {"read": read}
-                continue
-            started = time.perf_counter()
-            inserted, updated = _upsert(conn, table)
-            logs.progress.info("%s: written (%.1f s)", table.name, time.perf_counter() - started)
-            counts[table.name] = dict(
-                read=read, inserted=inserted, updated=updated, unchanged=read - inserted - updated
+class LoadBusy(RuntimeError):
+    """A pipeline run or another load holds the run lock."""
+
+
+@dataclass
+class Loaded:
+    """What one load did: ``tables`` maps each table to its rows ``read``, ``inserted``,
+    ``updated``, ``unchanged``, ``deleted`` and ``rejected`` (a check: what it would do);
+    ``problems`` are the rows set aside (``--quarantine``) or, for a check, every problem."""
+
+    load_id: uuid.UUID
+    outcome: str
+    tables: dict[str, dict[str, int]]
+    problems: pl.DataFrame
+    marks: dict[str, str] = field(default_factory=dict)
+
+
+def load(
+    frames: Mapping[str, pl.DataFrame],
+    *,
+    source: str,
+    deletions: Mapping[str, pl.DataFrame] | None = None,
+    full: bool = False,
+    check_only: bool = False,
+    quarantine: bool = False,
+    marks: Mapping[str, str] | None = None,
+) -> Loaded:
+    """Check ``frames`` and ``deletions`` (:func:`check`) and, unless ``check_only``, write them
+    to ``source`` in one transaction as the owner (only the owner writes ``source``): every
+    table upserted by its key, parents first (unchanged rows left alone, so the change queue's
+    triggers see exactly what changed), then the deleted rows removed, children first.
+
+    ``full``: the files hold every row of their tenants (those of the tenants file, else those
+    in the files), so a row of a given table missing from its file is deleted. A deleted row
+    that a row kept still refers to is a problem. One problem refuses the whole load
+    (:class:`LoadRefused`); with ``quarantine`` the rows with problems are kept out, recorded
+    in ``source.load_rejects``, and the rest is loaded (a problem of a file's shape or of a
+    deletion still refuses). A load holds the pipeline's run lock (:class:`LoadBusy` when a run
+    or load holds it); a check does not. Every load is recorded in ``source.loads``, with
+    ``marks`` (each table's cursor high-water mark) when it loaded.
+    """
+    load_id, started = uuid.uuid4(), dt.datetime.now(dt.UTC)
+    entry = {"load_id": load_id, "source": source, "started_at": started}
+    entry["mode"] = "full" if full else "incremental"
+    try:
+        with contextlib.nullcontext() if check_only else _run_lock(), engine.connect() as conn:
+            engine.without_statement_timeout(conn)
+            tables, problems = _load(conn, frames, deletions or {}, full, check_only, quarantine)
+            done = Loaded(load_id, "checked" if check_only else "loaded", tables, problems)
+            done.marks = {} if check_only else dict(marks or {})
+            _record(conn, entry, done.outcome, tables, done.marks, problems.height)
+            if quarantine and not check_only:
+                _keep_rejects(conn, load_id, done.problems)
+        return done
+    except LoadRefused as refused:
+        with engine.connect() as conn:
+            outcome = "checked" if check_only else "refused"
+            _record(conn, entry, outcome, problems=refused.problems.height)
+        raise
+    except LoadBusy:
+        raise
+    except Exception as exc:
+        with contextlib.suppress(Exception), engine.connect() as conn:  # the database may be down
+            _record(conn, entry, "failed", error=str(exc).strip().splitlines()[0])
+        raise
+
+
+@contextlib.contextmanager
+def _run_lock() -> Iterator[None]:
+    try:
+        with runs.run_lock():
+            yield
+    except runs.LockHeld:
+        raise LoadBusy(
+            "a boxoffice run or load is in progress (run lock held): nothing loaded; try again"
+            " when it ends"
+        ) from None
+
+
+def _record(
+    conn: Connection,
+    entry: dict,
+    outcome: str,
+    tables: dict | None = None,
+    marks: dict | None = None,
+    problems: int = 0,
+    error: str | None = None,
+) -> None:
+    """One row of ``source.loads``."""
+    conn.execute(
+        schema.loads.insert().values(
+            **entry,
+            finished_at=sa.func.clock_timestamp(),
+            outcome=outcome,
+            tables=tables or {},
+            marks=marks or {},
+            problems=problems,
+            error=error,
+        )
+    )
+
+
+COUNTS = ("read", "inserted", "updated", "unchanged", "deleted", "rejected")
+
+
+def _load(conn, frames, deletions, full, check_only, quarantine) -> tuple[dict, pl.DataFrame]:
+    """Check, then (unless ``check_only``) write; the counts per table and the problems."""
+    problems = check(conn, frames, deletions, quarantine=quarantine)
+    refusing = problems.filter(pl.col("row").is_null() | pl.col("table").str.ends_with(DELETED))
+    if refusing.height or (problems.height and not quarantine):
+        raise LoadRefused(refusing if quarantine else problems)
+    given = [t for t in contract.TABLES if t.name in frames or t.name in deletions]
+    _mark_deletions(conn, given, frames, deletions, full)
+    if still := _still_referenced(conn, given, frames):
+        raise LoadRefused(pl.DataFrame(still, schema=PROBLEM_SCHEMA))
+    rejected = dict(problems.group_by("table").agg(pl.col("row").n_unique()).rows())
+    tables = {}
+    for table in given:
+        counts = tables[table.name] = dict.fromkeys(COUNTS, 0)
+        counts["read"] = frames[table.name].height if table.name in frames else 0
+        counts["rejected"] = rejected.get(table.name, 0)
+        counts["deleted"] = _count(conn, _gone_name(table))
+        if check_only or table.name not in frames:
+            continue
+        started = time.perf_counter()
+        counts["inserted"], counts["updated"] = _upsert(conn, table)
+        counts["unchanged"] = (
+            counts["read"] - counts["rejected"] - counts["inserted"] - counts["updated"]
+        )
+        logs.progress.info("%s: written (%.1f s)", table.name, time.perf_counter() - started)
+    if not check_only:
+        for table in reversed(given):  # children first
+            _delete(conn, table)
+    if check_only:  # what a check can tell: rows read, to be deleted, to be rejected
+        tables = {n: {k: c[k] for k in ("read", "deleted", "rejected")} for n, c in tables.items()}
+    return tables, problems
+
+
+def _gone_name(table: sa.Table) -> sql.Identifier:
+    return sql.Identifier(_temporary("gone", table))
+
+
+def _count(conn: Connection, name: sql.Identifier) -> int:
+    query = sql.SQL("select count(*) from {}").format(name)
+    return conn.connection.driver_connection.execute(query).fetchone()[0]
+
+
+def _mark_deletions(conn: Connection, given: list[sa.Table], frames, deletions, full) -> None:
+    """``gone_<table>``: the keys of the rows to delete — the tombstones' keys found in
+    ``source``, and with ``full`` every row of the files' tenants missing from its file (the
+    tenants of the tenants file when it is given, else every tenant in the files)."""
+    loaded = [t for t in given if t.name in frames]
+    scope = [t for t in loaded if t.name == "tenants"] or loaded
+    tenants = sql.SQL(" union ").join(
+        sql.SQL("select tenant_id from {}").format(_typed_name(t)) for t in scope
+    )
+    for table in given:
+        key = [c.name for c in table.primary_key.columns]
+        rows = sql.SQL("select {} from {} s where ").format(
+            _qualified("s", key), sql.Identifier(table.schema, table.name)
+        )
+        parts = [rows + sql.SQL("false")]
+        if table.name in deletions:
+            parts.append(rows + _found_in_rows("s", key, _typed_name(_tombstones(table))))
+        if full and table.name in frames:
+            parts.append(
+                rows
+                + sql.SQL("s.tenant_id in ({}) and not {}").format(
+                    tenants, _found_in_rows("s", key, _typed_name(table))
+                )
             )
-        return counts
+        conn.connection.driver_connection.execute(
+            sql.SQL("create temporary table {} on commit drop as {}").format(
+                _gone_name(table), sql.SQL(" union ").join(parts)
+            )
+        )
+
+
+def _found_in_rows(alias: str, key: list[str], rows: sql.Composable) -> sql.Composable:
+    """Whether the row ``alias``'s ``key`` is the key of one of ``rows``."""
+    return sql.SQL("exists (select from {} x where ({}) = ({}))").format(
+        rows, _qualified("x", key), _qualified(alias, key)
+    )
+
+
+def _still_referenced(conn: Connection, given: list[sa.Table], frames) -> list[dict]:
+    """A problem for each row to delete that a row staying after the load refers to: a row of
+    ``source`` neither replaced by the load nor deleted, or a row of the load."""
+    raw, found = conn.connection.driver_connection, []
+    names = {t.name for t in given}
+    for child in contract.TABLES:
+        key = [c.name for c in child.primary_key.columns]
+        for fk in child.foreign_key_constraints:
+            parent = fk.referred_table
+            if parent.name not in names:
+                continue
+            own, theirs = [c.name for c in fk.columns], [e.column.name for e in fk.elements]
+            columns = _names(sorted(set(own) | set(key)))
+            staying = sql.SQL("select {} from {} s").format(
+                columns, sql.Identifier(child.schema, child.name)
+            )
+            if child.name in names:
+                staying += sql.SQL(" where not {}").format(
+                    _found_in_rows("s", key, _gone_name(child))
+                )
+            if child.name in frames:
+                staying += sql.SQL(" and not {} union all select {} from {}").format(
+                    _found_in_rows("s", key, _typed_name(child)), columns, _typed_name(child)
+                )
+            query = sql.SQL(
+                "select concat_ws('/', {g}), count(*) from {gone} g join ({staying}) c"
+                " on ({own}) = ({g}) group by {g} order by 1"
+            ).format(
+                g=_qualified("g", theirs),
+                gone=_gone_name(parent),
+                staying=staying,
+                own=_qualified("c", own),
+            )
+            for key_text, n in raw.execute(query):
+                found.append(
+                    _problem(
+                        parent.name + DELETED,
+                        None,
+                        key_text,
+                        theirs[-1],
+                        "still-referenced",
+                        f"{n:,} {child.name} row(s) staying refer to it",
+                    )
+                )
+    return found
+
+
+def _delete(conn: Connection, table: sa.Table) -> None:
+    key = [c.name for c in table.primary_key.columns]
+    conn.connection.driver_connection.execute(
+        sql.SQL("delete from {} s where {}").format(
+            sql.Identifier(table.schema, table.name), _found_in_rows("s", key, _gone_name(table))
+        )
+    )
+
+
+def _keep_rejects(conn: Connection, load_id: uuid.UUID, problems: pl.DataFrame) -> None:
+    """Each rejected row in ``source.load_rejects``, with its problems and its values."""
+    rows = problems.group_by("table", "row", "key", maintain_order=True).agg(
+        pl.struct("column", "rule", "detail").alias("problems")
+    )
+    for (name,), part in rows.partition_by("table", as_dict=True).items():
+        conn.connection.driver_connection.execute(
+            sql.SQL(
+                "insert into source.load_rejects (load_id, table_name, row, key, problems, values)"
+                " select %s, %s, r.row, r.key, r.problems::jsonb, to_jsonb(s) - {row}"
+                " from unnest(%s::bigint[], %s::text[], %s::text[]) as r(row, key, problems)"
+                " join {stage} s on s.{row_column} = r.row order by r.row"
+            ).format(
+                row=sql.Literal(ROW),
+                stage=_stage_name(contract.BY_NAME[name]),
+                row_column=sql.Identifier(ROW),
+            ),
+            [
+                load_id,
+                name,
+                part["row"].to_list(),
+                part["key"].to_list(),
+                [json.dumps(p) for p in part["problems"].to_list()],
+            ],
+        )
 
 
 def _upsert(conn: Connection, table: sa.Table) -> tuple[int, int]:
@@ -371,29 +684,34 @@ def _upsert(conn: Connection, table: sa.Table) -> tuple[int, int]:
     return sum(flags), len(flags) - sum(flags)
 
 
-def read_folder(folder: Path) -> dict[str, pl.DataFrame]:
-    """The contract tables in ``folder``: ``<table>.parquet`` or ``<table>.csv`` each (CSV
-    values read as text, for PostgreSQL to parse; an empty field is null). ValueError names a
-    file that is not a contract table, a table given twice, or a file that cannot be read."""
+def read_folder(folder: Path) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+    """The contract tables in ``folder`` — ``<table>.parquet`` or ``<table>.csv`` each — and
+    the tombstones, ``<table>.deleted.parquet`` or ``.csv`` (the keys of rows to delete). CSV
+    values are read as text, for PostgreSQL to parse; an empty field is null. ValueError
+    names a file that is not a contract table, a table given twice, or a file that cannot be
+    read."""
     known = [t.name for t in contract.TABLES]
     frames: dict[str, pl.DataFrame] = {}
+    deletions: dict[str, pl.DataFrame] = {}
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     if not files:
         raise ValueError(f"{folder}: no files (expected {', '.join(known)} as .parquet or .csv)")
     for path in files:
-        if path.stem not in known or path.suffix not in (".parquet", ".csv"):
+        name = path.stem.removesuffix(DELETED)
+        given = deletions if path.stem.endswith(DELETED) else frames
+        if name not in known or path.suffix not in (".parquet", ".csv"):
             raise ValueError(
-                f"{path}: not a contract table file (<table>.parquet or .csv; tables:"
-                f" {', '.join(known)})"
+                f"{path}: not a contract table file (<table>.parquet or .csv, or"
+                f" <table>.deleted.parquet or .csv; tables: {', '.join(known)})"
             )
-        if path.stem in frames:
+        if name in given:
             raise ValueError(f"{path}: table {path.stem} given twice")
         try:
             if path.suffix == ".parquet":
-                frames[path.stem] = pl.read_parquet(path)
+                given[name] = pl.read_parquet(path)
             else:
-                frames[path.stem] = pl.read_csv(path, infer_schema=False)
+                given[name] = pl.read_csv(path, infer_schema=False)
         except (pl.exceptions.PolarsError, OSError) as exc:
             kind = "Parquet" if path.suffix == ".parquet" else "CSV"
             raise ValueError(f"{path}: not a readable {kind} file ({exc})") from None
-    return frames
+    return frames, deletions

@@ -374,10 +374,10 @@ def load(folder: Path, check: bool, full: bool, quarantine: bool, as_json: bool,
     row of the files' tenants that its file lacks. Each load is recorded in source.loads
     (`boxoffice doctor` shows the newest).
     """
-    from boxoffice.warehouse import loading
+    from boxoffice.warehouse import loading, sources
 
     try:
-        frames, deletions = loading.read_folder(folder)
+        frames, deletions = sources.read_folder(folder)
         done = loading.load(
             frames,
             source=str(folder.resolve()),
@@ -385,6 +385,7 @@ def load(folder: Path, check: bool, full: bool, quarantine: bool, as_json: bool,
             full=full,
             check_only=check,
             quarantine=quarantine,
+            progress=_table_bar,
         )
     except loading.LoadRefused as refused:
         _report_problems(refused.problems, show, as_json)
@@ -501,6 +502,18 @@ def _progress_bar(path: str | Path):
             bar.update(done - bar.n)
 
         yield update
+
+
+@contextlib.contextmanager
+def _table_bar(name: str, total: int | None, unit: str):
+    """A progress bar per table staged, on an interactive terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield lambda done: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit=unit, unit_scale=True, desc=name, leave=False) as bar:
+        yield lambda done: bar.update(done - bar.n)
 
 
 def _print_batch(r) -> None:

@@ -403,3 +403,39 @@ def test_boxoffice_load_reads_tombstone_files_and_quarantines(migrated_db, tmp_p
     assert "1 row(s) rejected, kept in source.load_rejects" in kept.stdout
     assert source("select ticket_id::text from source.tickets") == [(K1,)]
     assert source("select channel from source.orders") == [("web",)]
+
+
+def test_a_csv_postgresql_cannot_read_is_named_with_its_line_and_nothing_is_loaded(
+    migrated_db, tmp_path
+):
+    write_folder(tmp_path / "in", world())
+    tickets = tmp_path / "in" / "tickets.csv"
+    lines = tickets.read_bytes().splitlines(keepends=True)
+    tickets.write_bytes(lines[0] + lines[1].replace(b"\n", b",extra\n") + lines[2])
+    extra = cli("--from", tmp_path / "in")
+    assert extra.exit_code == 2
+    assert f"{tickets}, line 2: extra data after last expected column" in extra.output
+    tickets.write_bytes(lines[0] + lines[1] + lines[2].replace(b"vip", b"v\xffp"))
+    broken = cli("--from", tmp_path / "in")
+    assert broken.exit_code == 2
+    assert f"{tickets}, line 3: invalid byte sequence for encoding" in broken.output
+    assert source("select count(*) from source.tenants") == [(0,)]
+    assert source("select outcome from source.loads") == [("failed",), ("failed",)]
+
+
+def test_parquet_is_staged_a_batch_at_a_time(migrated_db, tmp_path, monkeypatch):
+    from boxoffice.warehouse import sources
+
+    monkeypatch.setattr(sources, "BATCH_ROWS", 1)
+    path = tmp_path / "tickets.parquet"
+    world()["tickets"].write_parquet(path, row_group_size=1)
+    seen = []
+    rows = sources.parquet_rows(path)
+    assert (rows.columns[:2], rows.total) == (("tenant_id", "ticket_id"), 2)
+
+    class Copy:
+        def write(self, data):
+            seen.append(bytes(data).count(b"\n"))
+
+    rows.write(Copy(), lambda done: seen.append(f"{done} done"))
+    assert seen == [1, "1 done", 1, "2 done"]

@@ -38,15 +38,16 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
+import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.engine import Connection
 
 from boxoffice import logs, privacy
-from boxoffice.warehouse import bulk, contract, engine, runs, schema
+from boxoffice.warehouse import contract, engine, runs, schema, sources
+from boxoffice.warehouse.sources import DELETED, Bar, Rows
 
 ROW = "_row"  # the staged row's number in its file (1: the first row after the header)
 PERSONAL = {("customers", "email"), ("customers", "full_name")}
@@ -65,10 +66,11 @@ _OFFSET = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? ?([zZ]|[+-][0-9]{2}(:?[0-9]
 
 def check(
     conn: Connection,
-    frames: Mapping[str, pl.DataFrame],
-    deletions: Mapping[str, pl.DataFrame] | None = None,
+    frames: Mapping[str, Rows | pl.DataFrame],
+    deletions: Mapping[str, Rows | pl.DataFrame] | None = None,
     *,
     quarantine: bool = False,
+    progress: Bar | None = None,
 ) -> pl.DataFrame:
     """Stage ``frames`` (contract table name → its rows, any column types) and ``deletions``
     (table → the keys of rows to delete) on ``conn`` and return every problem
@@ -76,18 +78,22 @@ def check(
     table's rows with a problem are taken out of its staged rows before the tables that refer
     to it are checked (a ticket of a rejected order is rejected too). Nothing is written but
     the transaction's temporary tables."""
-    deletions = deletions or {}
+    frames, deletions = sources.as_rows(frames), sources.as_rows(deletions or {})
     if unknown := sorted((set(frames) | set(deletions)) - set(contract.BY_NAME)):
         raise ValueError(f"not a contract table: {', '.join(unknown)}")
     problems: list[dict] = []
     staged = []
     for table in contract.TABLES:
         for given, target in ((frames, table), (deletions, _tombstones(table))):
-            if table.name in given and not (shape := _shape(target, given[table.name])):
-                _stage(conn, target, given[table.name])
-                staged.append(target)
-            elif table.name in given:
+            if table.name not in given:
+                continue
+            if shape := _shape(target, given[table.name].columns):
                 problems += shape
+                continue
+            rows = given[table.name]
+            with progress(target.name, rows.total, rows.unit) if progress else _quiet() as done:
+                _stage(conn, target, rows, done)
+            staged.append(target)
     names = {t.name for t in staged}
     for table in staged:
         started = time.perf_counter()
@@ -98,7 +104,7 @@ def check(
         logs.progress.info(
             "%s: %s rows checked, %s problem(s) (%.1f s)",
             table.name,
-            f"{_given(frames, deletions, table.name).height:,}",
+            f"{_count(conn, _stage_name(table)):,}",
             f"{len(found):,}",
             time.perf_counter() - started,
         )
@@ -115,7 +121,9 @@ def check(
     return pl.DataFrame(problems, schema=PROBLEM_SCHEMA)
 
 
-DELETED = ".deleted"  # a tombstone table's suffix: ``tickets.deleted`` holds tickets' keys
+@contextlib.contextmanager
+def _quiet() -> Iterator[sources.Progress]:
+    yield lambda done: None
 
 
 def _tombstones(table: sa.Table) -> sa.Table:
@@ -124,22 +132,25 @@ def _tombstones(table: sa.Table) -> sa.Table:
     return sa.Table(table.name + DELETED, sa.MetaData(), *key, info={"of": table})
 
 
-def _given(frames, deletions, name: str) -> pl.DataFrame:
-    return deletions[name.removesuffix(DELETED)] if name.endswith(DELETED) else frames[name]
-
-
-def _shape(table: sa.Table, frame: pl.DataFrame) -> list[dict]:
-    """The file's columns against the table's: missing ones and unknown ones."""
+def _shape(table: sa.Table, given: tuple[str, ...]) -> list[dict]:
+    """The file's columns against the table's: missing ones, unknown ones, repeated ones."""
     columns = [c.name for c in table.columns]
-    return [
-        _problem(table.name, None, None, c, "missing-column", "not in the file")
-        for c in columns
-        if c not in frame.columns
-    ] + [
-        _problem(table.name, None, None, c, "unknown-column", "not in the contract")
-        for c in frame.columns
-        if c not in columns
-    ]
+    return (
+        [
+            _problem(table.name, None, None, c, "missing-column", "not in the file")
+            for c in columns
+            if c not in given
+        ]
+        + [
+            _problem(table.name, None, None, c, "unknown-column", "not in the contract")
+            for c in dict.fromkeys(given)
+            if c not in columns
+        ]
+        + [
+            _problem(table.name, None, None, c, "repeated-column", "more than once in the file")
+            for c in sorted({c for c in given if given.count(c) > 1})
+        ]
+    )
 
 
 def _set_aside(conn: Connection, table: sa.Table, rows: set[int]) -> None:
@@ -171,21 +182,31 @@ def _typed_name(table: sa.Table) -> sql.Identifier:
     return sql.Identifier(_temporary("typed", table))
 
 
-def _stage(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
-    """The rows as text in ``stage_<table>``, and typed in ``typed_<table>``, where a value that
-    does not parse as its column's type is null."""
+def _stage(conn: Connection, table: sa.Table, rows: Rows, progress: sources.Progress) -> None:
+    """The rows as text in ``stage_<table>``, numbered in their order, and typed in
+    ``typed_<table>``, where a value that does not parse as its column's type is null. A file
+    PostgreSQL cannot read as CSV (a line with too many fields, bytes that are not UTF-8) is a
+    ValueError naming it and the line."""
     columns = [c.name for c in table.columns]
     raw = conn.connection.driver_connection
     text_columns = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in columns)
     raw.execute(
-        sql.SQL("create temporary table {} ({} bigint, {}) on commit drop").format(
-            _stage_name(table), sql.Identifier(ROW), text_columns
-        )
+        sql.SQL(
+            "create temporary table {} ({} bigint generated always as identity, {}) on commit drop"
+        ).format(_stage_name(table), sql.Identifier(ROW), text_columns)
     )
-    rows = frame.select(columns).with_row_index(ROW, offset=1)
-    bulk.copy_frame(
-        conn, _temporary("stage", table), rows.select(ROW, *(_as_text(rows, c) for c in columns))
+    copy_sql = sql.SQL("copy {} ({}) from stdin (format csv{})").format(
+        _stage_name(table),
+        _names(list(rows.columns)),
+        sql.SQL(", header true" if rows.header else ""),
     )
+    try:
+        with raw.cursor() as cur, cur.copy(copy_sql) as copy:
+            rows.write(copy, progress)
+    except psycopg.errors.DataError as exc:
+        where = re.search(r"line (\d+)", exc.diag.context or "")
+        line = f", line {where[1]}" if where else ""
+        raise ValueError(f"{rows.origin}{line}: {exc.diag.message_primary}") from None
     casts = sql.SQL(", ").join(
         sql.SQL("case when pg_input_is_valid({c}, {t}) then cast({c} as {ty}) end as {c}").format(
             c=sql.Identifier(c.name),
@@ -199,16 +220,6 @@ def _stage(conn: Connection, table: sa.Table, frame: pl.DataFrame) -> None:
             _typed_name(table), sql.Identifier(ROW), casts, _stage_name(table)
         )
     )
-
-
-def _as_text(frame: pl.DataFrame, name: str) -> pl.Expr:
-    """A column as PostgreSQL reads it: an aware time as ISO 8601 with its offset (a naive one
-    keeps none, and is then reported), anything else as polars writes it."""
-    kind = frame.schema[name]
-    if isinstance(kind, pl.Datetime):
-        fmt = "%Y-%m-%dT%H:%M:%S%.f" + ("%:z" if kind.time_zone else "")
-        return pl.col(name).dt.to_string(fmt)
-    return pl.col(name).cast(pl.String)
 
 
 def _qualified(alias: str, names: list[str]) -> sql.Composable:
@@ -417,6 +428,7 @@ def load(
     check_only: bool = False,
     quarantine: bool = False,
     marks: Mapping[str, str] | None = None,
+    progress: Bar | None = None,
 ) -> Loaded:
     """Check ``frames`` and ``deletions`` (:func:`check`) and, unless ``check_only``, write them
     to ``source`` in one transaction as the owner (only the owner writes ``source``): every
@@ -438,7 +450,9 @@ def load(
     try:
         with contextlib.nullcontext() if check_only else _run_lock(), engine.connect() as conn:
             engine.without_statement_timeout(conn)
-            tables, problems = _load(conn, frames, deletions or {}, full, check_only, quarantine)
+            tables, problems = _load(
+                conn, frames, deletions or {}, full, check_only, quarantine, progress
+            )
             done = Loaded(load_id, "checked" if check_only else "loaded", tables, problems)
             done.marks = {} if check_only else dict(marks or {})
             _record(conn, entry, done.outcome, tables, done.marks, problems.height)
@@ -496,9 +510,11 @@ def _record(
 COUNTS = ("read", "inserted", "updated", "unchanged", "deleted", "rejected")
 
 
-def _load(conn, frames, deletions, full, check_only, quarantine) -> tuple[dict, pl.DataFrame]:
+def _load(
+    conn, frames, deletions, full, check_only, quarantine, progress
+) -> tuple[dict, pl.DataFrame]:
     """Check, then (unless ``check_only``) write; the counts per table and the problems."""
-    problems = check(conn, frames, deletions, quarantine=quarantine)
+    problems = check(conn, frames, deletions, quarantine=quarantine, progress=progress)
     refusing = problems.filter(pl.col("row").is_null() | pl.col("table").str.ends_with(DELETED))
     if refusing.height or (problems.height and not quarantine):
         raise LoadRefused(refusing if quarantine else problems)
@@ -510,7 +526,7 @@ def _load(conn, frames, deletions, full, check_only, quarantine) -> tuple[dict, 
     tables = {}
     for table in given:
         counts = tables[table.name] = dict.fromkeys(COUNTS, 0)
-        counts["read"] = frames[table.name].height if table.name in frames else 0
+        counts["read"] = _count(conn, _stage_name(table)) if table.name in frames else 0
         counts["rejected"] = rejected.get(table.name, 0)
         counts["deleted"] = _count(conn, _gone_name(table))
         if check_only or table.name not in frames:
@@ -682,36 +698,3 @@ def _upsert(conn: Connection, table: sa.Table) -> tuple[int, int]:
     )
     flags = [inserted for (inserted,) in conn.connection.driver_connection.execute(query)]
     return sum(flags), len(flags) - sum(flags)
-
-
-def read_folder(folder: Path) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
-    """The contract tables in ``folder`` — ``<table>.parquet`` or ``<table>.csv`` each — and
-    the tombstones, ``<table>.deleted.parquet`` or ``.csv`` (the keys of rows to delete). CSV
-    values are read as text, for PostgreSQL to parse; an empty field is null. ValueError
-    names a file that is not a contract table, a table given twice, or a file that cannot be
-    read."""
-    known = [t.name for t in contract.TABLES]
-    frames: dict[str, pl.DataFrame] = {}
-    deletions: dict[str, pl.DataFrame] = {}
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-    if not files:
-        raise ValueError(f"{folder}: no files (expected {', '.join(known)} as .parquet or .csv)")
-    for path in files:
-        name = path.stem.removesuffix(DELETED)
-        given = deletions if path.stem.endswith(DELETED) else frames
-        if name not in known or path.suffix not in (".parquet", ".csv"):
-            raise ValueError(
-                f"{path}: not a contract table file (<table>.parquet or .csv, or"
-                f" <table>.deleted.parquet or .csv; tables: {', '.join(known)})"
-            )
-        if name in given:
-            raise ValueError(f"{path}: table {path.stem} given twice")
-        try:
-            if path.suffix == ".parquet":
-                given[name] = pl.read_parquet(path)
-            else:
-                given[name] = pl.read_csv(path, infer_schema=False)
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            kind = "Parquet" if path.suffix == ".parquet" else "CSV"
-            raise ValueError(f"{path}: not a readable {kind} file ({exc})") from None
-    return frames, deletions

@@ -340,16 +340,22 @@ def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None, event_
 @click.option(
     "--from",
     "folder",
-    required=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="A folder of <table>.parquet or <table>.csv files, and <table>.deleted.parquet or .csv"
     " tombstones (docs/source-contract.md).",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the platform's PostgreSQL as this mapping file says (YAML; its connection URL"
+    " comes from the environment variable it names; docs/source-contract.md).",
 )
 @click.option("--check", is_flag=True, help="Check the rows and report; write nothing.")
 @click.option(
     "--full",
     is_flag=True,
-    help="The files hold every row of their tenants: delete the rows they lack.",
+    help="The files (or the platform's tables) hold every row of their tenants: delete the"
+    " rows they lack; a mapping's tables are read whole, whatever their cursors.",
 )
 @click.option(
     "--quarantine",
@@ -361,9 +367,19 @@ def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None, event_
     "--show", type=click.IntRange(1), default=20, show_default=True, help="Problems listed."
 )
 @handle_errors
-def load(folder: Path, check: bool, full: bool, quarantine: bool, as_json: bool, show: int) -> None:
+def load(
+    folder: Path | None,
+    mapping: Path | None,
+    check: bool,
+    full: bool,
+    quarantine: bool,
+    as_json: bool,
+    show: int,
+) -> None:
     """Load a platform's source tables (tenants, venues, events, customers, orders, tickets,
-    campaign touches) from files, one per table.
+    campaign touches) from files, one per table (--from), or from the platform's own
+    PostgreSQL (--mapping; incremental: only the rows changed since the last load, by each
+    table's cursor).
 
     Every row is checked against the source contract first (types, keys, references,
     allowed values, time zones, the tables' rules); one problem refuses the whole load and
@@ -374,19 +390,32 @@ def load(folder: Path, check: bool, full: bool, quarantine: bool, as_json: bool,
     row of the files' tenants that its file lacks. Each load is recorded in source.loads
     (`boxoffice doctor` shows the newest).
     """
-    from boxoffice.warehouse import loading, sources
+    from boxoffice.warehouse import loading, platform, sources
 
+    if (folder is None) == (mapping is None):
+        _fail("give either --from DIR (files) or --mapping FILE (the platform's database)", 2)
+    options = {"full": full, "check_only": check, "quarantine": quarantine}
     try:
-        frames, deletions = sources.read_folder(folder)
-        done = loading.load(
-            frames,
-            source=str(folder.resolve()),
-            deletions=deletions,
-            full=full,
-            check_only=check,
-            quarantine=quarantine,
-            progress=_table_bar,
-        )
+        if folder is not None:
+            frames, deletions = sources.read_folder(folder)
+            done = loading.load(
+                frames,
+                source=str(folder.resolve()),
+                deletions=deletions,
+                progress=_table_bar,
+                **options,
+            )
+        else:
+            spec = platform.read_mapping(mapping)
+            with platform.read(spec, loading.last_marks(spec.name), full=full) as snapshot:
+                done = loading.load(
+                    snapshot.tables,
+                    source=spec.name,
+                    deletions=snapshot.deletions,
+                    marks=snapshot.marks,
+                    progress=_table_bar,
+                    **options,
+                )
     except loading.LoadRefused as refused:
         _report_problems(refused.problems, show, as_json)
         _fail(str(refused))

@@ -472,6 +472,19 @@ def load(
         raise
 
 
+def last_marks(source: str) -> dict[str, str]:
+    """The high-water marks the newest load of ``source`` that wrote recorded (none yet: {})."""
+    loads = schema.loads
+    with engine.connect() as conn:
+        marks = conn.execute(
+            sa.select(loads.c.marks)
+            .where(loads.c.source == source, loads.c.outcome == "loaded")
+            .order_by(loads.c.started_at.desc())
+            .limit(1)
+        ).scalar()
+    return marks or {}
+
+
 @contextlib.contextmanager
 def _run_lock() -> Iterator[None]:
     try:

@@ -12,6 +12,8 @@ export PLOOMBER_STATS_ENABLED := false  # for `make lab`: JupyterLab loads Ploom
 
 AS_OF  ?= 2026-10-31
 PORT   ?= 8866
+# the demo world as a platform's files, for `boxoffice load`
+PLATFORM ?= .boxoffice/platform
 
 .PHONY: install demo test lint format lab dashboards operations doctor db-stop clean
 
@@ -25,11 +27,13 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/boxoffice db upgrade
-	$(BIN)/boxoffice synth --scale $(SCALE) --seed $(SEED)
+	$(BIN)/boxoffice synth --scale $(SCALE) --seed $(SEED) --to $(PLATFORM)
+	$(BIN)/boxoffice load --from $(PLATFORM) --full
 	$(BIN)/boxoffice run --as-of $(AS_OF)
 	$(BIN)/boxoffice doctor
 	@echo
-	@echo "Built: the $(SCALE) synthetic world (seed $(SEED)) in the embedded PostgreSQL"
+	@echo "Built: the $(SCALE) synthetic world (seed $(SEED)) as a platform's files in"
+	@echo "       $(PLATFORM)/, loaded with boxoffice load into the embedded PostgreSQL"
 	@echo "       (ground truth: .boxoffice/synth/manifest.json), 14 days of its behaviour"
 	@echo "       events ingested from landing/, and its run for $(AS_OF):"
 	@echo "       $(CURDIR)/reports/$(AS_OF)/index.html"

@@ -300,10 +300,26 @@ def _age(hours: float) -> str:
     help="Days of behaviour events (CloudEvents NDJSON, one file per UTC day, 0.1 % malformed "
     "and 0.5 % re-sent lines) written to the landing folder, up to --end; 0 for none.",
 )
+@click.option(
+    "--to",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the world as contract files (<table>.parquet) into this folder, for "
+    "`boxoffice load --from`, instead of loading it.",
+)
 @handle_errors
-def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None, event_days: int) -> None:
-    """Generate a synthetic ticketing world and load it into the source schema (replacing it)."""
-    from boxoffice.synth import WorldSpec, build_world
+def synth(
+    scale: str,
+    seed: int,
+    end: dt.datetime,
+    manifest: Path | None,
+    event_days: int,
+    folder: Path | None,
+) -> None:
+    """Generate a synthetic ticketing world and load it into the source schema (replacing it),
+    or write it as the files a platform would give `boxoffice load` (--to)."""
+    from boxoffice.synth import WorldSpec, build_world, write_world_files
     from boxoffice.warehouse import engine
 
     with engine.connect("owner"):  # an unreachable database fails before anything is announced
@@ -311,12 +327,17 @@ def synth(scale: str, seed: int, end: dt.datetime, manifest: Path | None, event_
     spec = WorldSpec(scale=scale, seed=seed, end=end.date())
     path = manifest or config.settings().home / "synth" / "manifest.json"
     click.echo(f"generating the {scale} world (seed {seed}, {spec.start} … {spec.end})", err=True)
-    result = build_world(spec, path, progress=lambda msg: click.echo(f"  {msg}", err=True))
+    say = lambda msg: click.echo(f"  {msg}", err=True)  # noqa: E731
+    if folder is None:
+        result, done, then = build_world(spec, path, progress=say), "loaded", ""
+    else:
+        result = write_world_files(spec, folder, path, progress=say)
+        done, then = "wrote", f"; load them with `boxoffice load --from {folder}`"
     rows = result["rows"]
     click.echo(
-        f"loaded {rows['tickets']:,} tickets, {rows['orders']:,} orders, "
+        f"{done} {rows['tickets']:,} tickets, {rows['orders']:,} orders, "
         f"{rows['customers']:,} customers, {rows['events']:,} events in {len(result['tenants'])} "
-        f"tenants ({result['seconds']} s); ground truth in {path}"
+        f"tenants ({result['seconds']} s); ground truth in {path}{then}"
     )
     if event_days:
         from boxoffice.synth.stream import write_event_stream

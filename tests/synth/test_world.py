@@ -15,7 +15,7 @@ from boxoffice.synth import WorldSpec, build_world
 from boxoffice.synth import world as world_mod
 from boxoffice.synth.world import generate_tenant, realized_elasticity
 from boxoffice.warehouse import engine
-from tests.conftest import WORLD_END, build_small_world
+from tests.conftest import WORLD_END, WORLD_SEED, build_small_world
 
 SOURCE = ["tenants", "venues", "events", "customers", "orders", "tickets", "campaign_touches"]
 
@@ -285,6 +285,28 @@ def test_cli_synth_loads_and_reports(migrated_db, home):
     assert "loaded" in result.output and "tenant 2/2" in result.output
     manifest = json.loads((home / "synth" / "manifest.json").read_text())
     assert manifest["rows"]["tickets"] == scalar("select count(*) from source.tickets")
+
+
+def test_cli_synth_to_files_then_load_gives_the_world_synth_loads(
+    small_world, migrated_db, home, tmp_path, monkeypatch
+):
+    """The demo's path: the world written as contract files and loaded with `boxoffice load`
+    is, row for row, the world `boxoffice synth` loads directly."""
+    folder = tmp_path / "platform"
+    args = ["--seed", str(WORLD_SEED), "--end", WORLD_END.isoformat(), "--event-days", "0"]
+    result = CliRunner().invoke(main, ["synth", *args, "--to", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert f"load them with `boxoffice load --from {folder}`" in result.output
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{t}.parquet" for t in SOURCE)
+    assert scalar("select count(*) from source.tickets") == 0  # written, not loaded
+    manifest = json.loads((home / "synth" / "manifest.json").read_text())
+    assert manifest["rows"] == small_world["manifest"]["rows"]
+
+    result = CliRunner().invoke(main, ["load", "--from", str(folder)])
+    assert result.exit_code == 0, result.output
+    loaded = checksums()
+    monkeypatch.setenv("BOXOFFICE_DATABASE_URL", small_world["url"])
+    assert loaded == checksums()
 
 
 def test_cli_synth_before_migrations_fails_clearly_and_writes_nothing(empty_db, home):

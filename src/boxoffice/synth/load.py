@@ -11,11 +11,12 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
 
 from boxoffice import __version__, privacy
 from boxoffice.synth.params import WorldSpec
@@ -23,6 +24,7 @@ from boxoffice.synth.world import TenantWorld, generate_tenant
 from boxoffice.warehouse import bulk, engine, erasure, migrate, schema
 
 SOURCE_TABLES = [t for t in schema.metadata.sorted_tables if t in schema.PLATFORM_TABLES]
+_NAMES = [t.name for t in SOURCE_TABLES]
 Progress = Callable[[str], None]
 
 
@@ -43,20 +45,10 @@ def build_world(
     ``defer_constraints=False`` loads with foreign keys and indexes in place (the slower way,
     kept as the benchmark's peer: ``bench/synth_load.py``).
     """
-    say = progress or (lambda _msg: None)
-    manifest_path = Path(manifest_path)
-    truth_path = manifest_path.with_name(manifest_path.stem + ".customers.parquet")
-    manifest_path.parent.mkdir(parents=True, exist_ok=True)
-    tenants, truths, totals = [], [], dict.fromkeys([t.name for t in SOURCE_TABLES], 0)
     started = time.perf_counter()
     with engine.connect("owner") as conn:
         engine.without_statement_timeout(conn)
-        revision, head = migrate.current(conn), migrate.head()
-        if revision != head:
-            raise NotMigratedError(
-                f"database is at migration {revision or 'none'}, code expects {head}: "
-                "run `boxoffice db upgrade` first"
-            )
+        _require_migrated(conn)
         names = ", ".join(f"{t.schema}.{t.name}" for t in SOURCE_TABLES)
         # a new world: no change is queued, and the next sales refresh rebuilds everything
         conn.execute(sa.text(f"truncate {names}, source.ticket_changes, analytics.sales_refresh"))
@@ -67,40 +59,133 @@ def build_world(
             # the triggers were off: move the change mark, so the next run sees a new world
             "select nextval(pg_get_serial_sequence('source.ticket_changes', 'change_id'))",
         ]
-        forgotten = _forgotten(conn)
-        for index in range(spec.sizes.tenants):
-            t0 = time.perf_counter()
-            world = generate_tenant(spec, index)
-            world = _without(world, forgotten.get(_dashed(world.tenant_id), set()))
-            t1 = time.perf_counter()
-            engine.set_tenant(
-                conn, world.tenant_id
-            )  # RLS is forced: even the owner writes per tenant
+
+        def copy(world: TenantWorld) -> None:
+            engine.set_tenant(conn, world.tenant_id)  # RLS is forced: the owner writes per tenant
             for table in SOURCE_TABLES:
-                frame = world.tables[table.name]
-                totals[table.name] += bulk.copy_frame(conn, table, frame, freeze=True)
-            t2 = time.perf_counter()
-            truths.append(world.truth)
-            tenants.append(
-                {
-                    "tenant_id": _dashed(world.tenant_id),
-                    "name": world.tables["tenants"]["name"][0],
-                    **world.stats,
-                }
-            )
-            say(
-                f"tenant {index + 1}/{spec.sizes.tenants} {tenants[-1]['name']}: "
-                f"{world.stats['tickets']:,} tickets, {world.stats['orders']:,} orders, "
-                f"{world.stats['customers']:,} customers "
-                f"(generated in {t1 - t0:.1f} s, loaded in {t2 - t1:.1f} s)"
-            )
-            del world
+                bulk.copy_frame(conn, table, world.tables[table.name], freeze=True)
+
+        tally = _generate(spec, _forgotten(conn), copy, progress)
         engine.set_tenant(conn, None)
-        say("indexing and checking foreign keys …")
+        (progress or (lambda _msg: None))("indexing and checking foreign keys …")
         for statement in restore:
             conn.execute(sa.text(statement))
     with engine.engine("owner").connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text(f"analyze {names}"))
+    return _write_manifest(spec, manifest_path, tally, started)
+
+
+def write_world_files(
+    spec: WorldSpec, folder: Path, manifest_path: Path, progress: Progress | None = None
+) -> dict:
+    """Generate ``spec``'s world as the files a platform would hand to ``boxoffice load
+    --from``: one ``<table>.parquet`` per contract table in ``folder`` (UUIDs in their dashed
+    text form, times in UTC), a row group per tenant; and the manifest and latent truth as
+    :func:`build_world` writes them. Customers forgotten with ``boxoffice forget`` are left
+    out, as they are from a world loaded directly. Each file appears whole or not at all (it is
+    written beside its name and renamed). Returns the manifest."""
+    import pyarrow.parquet as pq
+
+    started = time.perf_counter()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with engine.connect("owner") as conn:
+        _require_migrated(conn)
+        forgotten = _forgotten(conn)
+    writers: dict[str, pq.ParquetWriter] = {}
+    partial = {t.name: folder / f".{t.name}.parquet.partial" for t in SOURCE_TABLES}
+
+    def write(world: TenantWorld) -> None:
+        for table in SOURCE_TABLES:
+            data = _as_contract_file(table, world.tables[table.name]).to_arrow()
+            if table.name not in writers:
+                writers[table.name] = pq.ParquetWriter(partial[table.name], data.schema)
+            writer = writers[table.name]
+            writer.write_table(data.cast(writer.schema), row_group_size=1 << 20)
+
+    try:
+        tally = _generate(spec, forgotten, write, progress)
+        for writer in writers.values():
+            writer.close()
+        for name, path in partial.items():
+            os.replace(path, folder / f"{name}.parquet")
+    finally:
+        for writer in writers.values():
+            writer.close()
+        for path in partial.values():
+            path.unlink(missing_ok=True)
+    return _write_manifest(spec, manifest_path, tally, started)
+
+
+def _require_migrated(conn: sa.Connection) -> None:
+    revision, head = migrate.current(conn), migrate.head()
+    if revision != head:
+        raise NotMigratedError(
+            f"database is at migration {revision or 'none'}, code expects {head}: "
+            "run `boxoffice db upgrade` first"
+        )
+
+
+def _as_contract_file(table: sa.Table, frame: pl.DataFrame) -> pl.DataFrame:
+    """A generated table as its contract file holds it: UUIDs dashed, no column of nulls only
+    left without a type (every tenant's row group shares one schema)."""
+    return frame.with_columns(
+        bulk.dashed_uuid(pl.col(c.name))
+        if isinstance(c.type, UUID)
+        else pl.col(c.name).cast(pl.String)
+        for c in table.columns
+        if c.name in frame.columns and (isinstance(c.type, UUID) or frame.schema[c.name] == pl.Null)
+    )
+
+
+@dataclass
+class _Tally:
+    tenants: list[dict] = field(default_factory=list)
+    truths: list[pl.DataFrame] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_NAMES, 0))
+
+
+def _generate(
+    spec: WorldSpec,
+    forgotten: dict[str, set[str]],
+    write: Callable[[TenantWorld], None],
+    progress: Progress | None,
+) -> _Tally:
+    """Generate the tenants one at a time (memory is bounded by one tenant, not by the scale),
+    without their forgotten customers, hand each to ``write`` and count what was written."""
+    say = progress or (lambda _msg: None)
+    tally = _Tally()
+    for index in range(spec.sizes.tenants):
+        t0 = time.perf_counter()
+        world = generate_tenant(spec, index)
+        world = _without(world, forgotten.get(_dashed(world.tenant_id), set()))
+        t1 = time.perf_counter()
+        write(world)
+        t2 = time.perf_counter()
+        for name in _NAMES:
+            tally.rows[name] += world.tables[name].height
+        tally.truths.append(world.truth)
+        tally.tenants.append(
+            {
+                "tenant_id": _dashed(world.tenant_id),
+                "name": world.tables["tenants"]["name"][0],
+                **world.stats,
+            }
+        )
+        say(
+            f"tenant {index + 1}/{spec.sizes.tenants} {tally.tenants[-1]['name']}: "
+            f"{world.stats['tickets']:,} tickets, {world.stats['orders']:,} orders, "
+            f"{world.stats['customers']:,} customers "
+            f"(generated in {t1 - t0:.1f} s, written in {t2 - t1:.1f} s)"
+        )
+        del world
+    return tally
+
+
+def _write_manifest(spec: WorldSpec, manifest_path: Path, tally: _Tally, started: float) -> dict:
+    manifest_path = Path(manifest_path)
+    truth_path = manifest_path.with_name(manifest_path.stem + ".customers.parquet")
+    manifest_path.parent.mkdir(parents=True, exist_ok=True)
     manifest = {
         "generator": f"boxoffice {__version__}",
         "scale": spec.scale,
@@ -125,11 +210,11 @@ def build_world(
             },
             "customers_file": truth_path.name,
         },
-        "tenants": tenants,
-        "rows": totals,
+        "tenants": tally.tenants,
+        "rows": tally.rows,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    pl.concat(truths).with_columns(
+    pl.concat(tally.truths).with_columns(
         bulk.dashed_uuid(pl.col("tenant_id")), bulk.dashed_uuid(pl.col("customer_id"))
     ).write_parquet(truth_path)
     tmp = manifest_path.with_suffix(".tmp")

@@ -420,10 +420,10 @@ class Loaded:
 
 
 def load(
-    frames: Mapping[str, pl.DataFrame],
+    frames: Mapping[str, Rows | pl.DataFrame],
     *,
     source: str,
-    deletions: Mapping[str, pl.DataFrame] | None = None,
+    deletions: Mapping[str, Rows | pl.DataFrame] | None = None,
     full: bool = False,
     check_only: bool = False,
     quarantine: bool = False,

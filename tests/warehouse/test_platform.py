@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from boxoffice.cli import main
-from boxoffice.warehouse import engine, loading
+from boxoffice.warehouse import contract, engine, loading, platform
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "marquee"
 ORG = "11111111-1111-4111-8111-111111111111"
@@ -229,3 +229,65 @@ def test_a_platform_that_cannot_be_reached_is_a_clear_error(marquee, monkeypatch
     assert result.exit_code == 2
     assert says in result.output
     assert rows("select count(*) from source.tenants") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("name: [", r"m\.yaml: not YAML \(while parsing a flow node\)"),
+        ("- a list", r"m\.yaml: a mapping file is a YAML mapping with name, connection, tables"),
+        ("name: m\ntables: {}", r"m\.yaml: missing connection"),
+        ("name: m\nconnection: X\ntables: {}\nurl: postgres://", r"m\.yaml: unknown key url"),
+        ("name: ''\nconnection: X\ntables: {a: 1}", r"m\.yaml: name: a non-empty string"),
+        (
+            "name: m\nconnection: X\ntables: {seats: {from: s}}",
+            r"m\.yaml: tables\.seats: not a contract table \(tenants, venues, ",
+        ),
+        (
+            "name: m\nconnection: X\ntables: {events: {from: e, query: select 1}}",
+            r"m\.yaml: tables\.events: exactly one of from \(a table\) or query",
+        ),
+        (
+            "name: m\nconnection: X\ntables: {events: {columns: {name: title}}}",
+            r"m\.yaml: tables\.events: exactly one of from",
+        ),
+        (
+            "name: m\nconnection: X\ntables: {events: {from: a.b.c}}",
+            r"m\.yaml: tables\.events\.from: a table name \(table or schema\.table\)",
+        ),
+        (
+            "name: m\nconnection: X\ntables: {events: {from: e, columns: {title: name}}}",
+            r"m\.yaml: tables\.events\.columns\.title: not a column of events \(tenant_id, ",
+        ),
+        (
+            "name: m\nconnection: X\ntables: {events: {from: e, cursor: 3}}",
+            r"m\.yaml: tables\.events\.cursor: an SQL expression \(text\)",
+        ),
+        (
+            "name: m\nconnection: X\ntables: {events: {from: e, deleted: {from: d, deleted: x}}}",
+            r"m\.yaml: tables\.events\.deleted: unknown key deleted \(expected columns, cursor, ",
+        ),
+        (
+            "name: m\nconnection: X\ntables: {events: {from: e, deleted: {from: d, "
+            "columns: {name: n}}}}",
+            r"m\.yaml: tables\.events\.deleted\.columns\.name: not a column of events \(tenant_id, "
+            r"event_id\)",
+        ),
+    ],
+)
+def test_a_wrong_mapping_file_is_named_by_its_key(tmp_path, text, says):
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=says):
+        platform.read_mapping(path)
+
+
+def test_the_example_mapping_reads_every_contract_table_and_the_tombstones():
+    mapping = platform.read_mapping(EXAMPLE / "mapping.yaml")
+    assert (mapping.name, mapping.connection) == ("marquee", "MARQUEE_DATABASE_URL")
+    assert list(mapping.tables) == list(contract.BY_NAME)
+    tickets = mapping.tables["tickets"]
+    assert tickets.mark == "tickets" and mapping.deleted["tickets"].mark == "tickets.deleted"
+    assert list(mapping.deleted["tickets"].columns) == ["tenant_id", "ticket_id"]
+    assert tickets.columns["tenant_id"] == "org_id"
+    assert mapping.tables["customers"].columns["email"] == '"email"'  # not listed: same name

@@ -423,7 +423,7 @@ def load(
                 frames,
                 source=str(folder.resolve()),
                 deletions=deletions,
-                progress=_table_bar,
+                progress=_bar,
                 **options,
             )
         else:
@@ -434,7 +434,7 @@ def load(
                     source=spec.name,
                     deletions=snapshot.deletions,
                     marks=snapshot.marks,
-                    progress=_table_bar,
+                    progress=_bar,
                     **options,
                 )
     except loading.LoadRefused as refused:
@@ -537,26 +537,16 @@ def ingest(inputs: tuple[str, ...], landing: bool, as_json: bool, workers: int) 
         click.echo(json.dumps(results, indent=2))
 
 
-@contextlib.contextmanager
 def _progress_bar(path: str | Path):
-    """A byte progress bar on an interactive terminal; nothing otherwise."""
+    """A byte progress bar for a file, on an interactive terminal."""
     size = None if str(path) == "-" else Path(path).stat().st_size
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=size, unit="B", unit_scale=True, desc=Path(str(path)).name, leave=False) as bar:
-
-        def update(done: int) -> None:
-            bar.update(done - bar.n)
-
-        yield update
+    return _bar(Path(str(path)).name, size, "B")
 
 
 @contextlib.contextmanager
-def _table_bar(name: str, total: int | None, unit: str):
-    """A progress bar per table staged, on an interactive terminal; nothing otherwise."""
+def _bar(name: str, total: int | None, unit: str):
+    """A progress bar (``name``, ``total`` in ``unit``) on an interactive terminal; nothing
+    otherwise."""
     if not sys.stderr.isatty():
         yield lambda done: None
         return

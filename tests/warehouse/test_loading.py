@@ -2,7 +2,16 @@
 hand-made file, with the problems it must report written out."""
 
 import datetime as dt
+import fcntl
 import json
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -439,3 +448,32 @@ def test_parquet_is_staged_a_batch_at_a_time(migrated_db, tmp_path, monkeypatch)
 
     rows.write(Copy(), lambda done: seen.append(f"{done} done"))
     assert seen == [1, "1 done", 1, "2 done"]
+
+
+def test_a_terminal_sees_a_progress_bar_per_table(migrated_db, tmp_path):
+    """`boxoffice load` on a terminal (stderr a pseudo-terminal): a tqdm bar per table staged,
+    in rows for Parquet and in bytes for CSV."""
+    write_folder(tmp_path / "in", world())  # tickets as CSV, the rest Parquet
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # 120 wide
+    boxoffice = Path(sys.executable).with_name("boxoffice")
+    done = subprocess.run(
+        [boxoffice, "load", "--from", tmp_path / "in"], stderr=follower, stdout=subprocess.PIPE
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 1 << 16)
+        except OSError:  # the terminal closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    text = shown.decode()
+    assert re.search(r"orders: +\d+%\|[^|]*\| [\d.]+/1\.00 \[[^]]*rows/s\]", text), text
+    size = (tmp_path / "in" / "tickets.csv").stat().st_size
+    assert size < 1000  # tqdm writes it as it is
+    assert re.search(rf"tickets: +\d+%\|[^|]*\| [\d.]+/{size} \[[^]]*B/s\]", text), text

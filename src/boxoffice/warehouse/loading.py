@@ -231,9 +231,14 @@ def _names(names: list[str]) -> sql.Composable:
     return sql.SQL(", ").join(map(sql.Identifier, names))
 
 
-def _found_in(own: list[str], theirs: list[str], rows: sql.Composable) -> sql.Composable:
-    """Whether the typed row's ``own`` columns are the ``theirs`` columns of one of ``rows``."""
-    return sql.SQL("({}) in (select {} from {})").format(_qualified("t", own), _names(theirs), rows)
+def _found_in(
+    alias: str, own: list[str], rows: sql.Composable, theirs: list[str] | None = None
+) -> sql.Composable:
+    """Whether row ``alias``'s ``own`` columns are the ``theirs`` columns (default: the same
+    names) of one of ``rows``."""
+    return sql.SQL("exists (select from {} x where ({}) = ({}))").format(
+        rows, _qualified("x", theirs or own), _qualified(alias, own)
+    )
 
 
 # the SHA-256 of the customer's key, HMAC-SHA-256 of its id (boxoffice.privacy), from the pads
@@ -284,7 +289,7 @@ def _row_problems(conn: Connection, table: sa.Table, staged: set[str]) -> list[d
             rules.add(
                 "deleted-and-loaded",
                 ", ".join(key),
-                _found_in(key, key, _typed_name(table.info["of"])),
+                _found_in("t", key, _typed_name(table.info["of"])),
                 sql.SQL("{} || ' has a row in this load too'").format(sql.Literal(of)),
             )
         return rules.found
@@ -313,11 +318,12 @@ def _row_problems(conn: Connection, table: sa.Table, staged: set[str]) -> list[d
         parent = fk.referred_table
         own, theirs = [c.name for c in fk.columns], [e.column.name for e in fk.elements]
         where = sql.SQL("({}) is not null and not {}").format(
-            _qualified("t", own), _found_in(own, theirs, sql.Identifier(parent.schema, parent.name))
+            _qualified("t", own),
+            _found_in("t", own, sql.Identifier(parent.schema, parent.name), theirs),
         )
         if parent.name in staged:  # the file's own rows of the parent count too
             where = sql.SQL("{} and not {}").format(
-                where, _found_in(own, theirs, _typed_name(parent))
+                where, _found_in("t", own, _typed_name(parent), theirs)
             )
         rules.add(
             "reference",
@@ -583,12 +589,12 @@ def _mark_deletions(conn: Connection, given: list[sa.Table], frames, deletions, 
         )
         parts = [rows + sql.SQL("false")]
         if table.name in deletions:
-            parts.append(rows + _found_in_rows("s", key, _typed_name(_tombstones(table))))
+            parts.append(rows + _found_in("s", key, _typed_name(_tombstones(table))))
         if full and table.name in frames:
             parts.append(
                 rows
                 + sql.SQL("s.tenant_id in ({}) and not {}").format(
-                    tenants, _found_in_rows("s", key, _typed_name(table))
+                    tenants, _found_in("s", key, _typed_name(table))
                 )
             )
         conn.connection.driver_connection.execute(
@@ -596,13 +602,6 @@ def _mark_deletions(conn: Connection, given: list[sa.Table], frames, deletions, 
                 _gone_name(table), sql.SQL(" union ").join(parts)
             )
         )
-
-
-def _found_in_rows(alias: str, key: list[str], rows: sql.Composable) -> sql.Composable:
-    """Whether the row ``alias``'s ``key`` is the key of one of ``rows``."""
-    return sql.SQL("exists (select from {} x where ({}) = ({}))").format(
-        rows, _qualified("x", key), _qualified(alias, key)
-    )
 
 
 def _still_referenced(conn: Connection, given: list[sa.Table], frames) -> list[dict]:
@@ -622,12 +621,10 @@ def _still_referenced(conn: Connection, given: list[sa.Table], frames) -> list[d
                 columns, sql.Identifier(child.schema, child.name)
             )
             if child.name in names:
-                staying += sql.SQL(" where not {}").format(
-                    _found_in_rows("s", key, _gone_name(child))
-                )
+                staying += sql.SQL(" where not {}").format(_found_in("s", key, _gone_name(child)))
             if child.name in frames:
                 staying += sql.SQL(" and not {} union all select {} from {}").format(
-                    _found_in_rows("s", key, _typed_name(child)), columns, _typed_name(child)
+                    _found_in("s", key, _typed_name(child)), columns, _typed_name(child)
                 )
             query = sql.SQL(
                 "select concat_ws('/', {g}), count(*) from {gone} g join ({staying}) c"
@@ -656,7 +653,7 @@ def _delete(conn: Connection, table: sa.Table) -> None:
     key = [c.name for c in table.primary_key.columns]
     conn.connection.driver_connection.execute(
         sql.SQL("delete from {} s where {}").format(
-            sql.Identifier(table.schema, table.name), _found_in_rows("s", key, _gone_name(table))
+            sql.Identifier(table.schema, table.name), _found_in("s", key, _gone_name(table))
         )
     )
 

@@ -1,8 +1,10 @@
-"""Load a synthetic world into the ``source`` schema and write its manifest.
+"""Load a synthetic world into the ``source`` schema, or write it as contract files for
+``boxoffice load``, and write its manifest.
 
-The whole world replaces what ``source`` held in **one transaction**: a failure part-way (bad
-parameters, database gone, process killed) leaves the previous world untouched. Tenants are
-generated and loaded one at a time, so memory is bounded by one tenant, not by the scale.
+Loaded, the whole world replaces what ``source`` held in **one transaction**: a failure
+part-way (bad parameters, database gone, process killed) leaves the previous world untouched.
+Tenants are generated and written one at a time, so memory is bounded by one tenant, not by
+the scale.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def write_world_files(
 ) -> dict:
     """Generate ``spec``'s world as the files a platform would hand to ``boxoffice load
     --from``: one ``<table>.parquet`` per contract table in ``folder`` (UUIDs in their dashed
-    text form, times in UTC), a row group per tenant; and the manifest and latent truth as
+    text form, times in UTC), each tenant in row groups of at most 1 Mi rows; and the manifest and latent truth as
     :func:`build_world` writes them. Customers forgotten with ``boxoffice forget`` are left
     out, as they are from a world loaded directly. Each file appears whole or not at all (it is
     written beside its name and renamed). Returns the manifest."""

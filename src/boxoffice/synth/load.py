@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from boxoffice import __version__, privacy
 from boxoffice.synth.params import WorldSpec
 from boxoffice.synth.world import TenantWorld, generate_tenant
-from boxoffice.warehouse import bulk, engine, erasure, migrate, schema
+from boxoffice.warehouse import bulk, engine, erasure, migrate, schema, sources
 
 SOURCE_TABLES = [t for t in schema.metadata.sorted_tables if t in schema.PLATFORM_TABLES]
 _NAMES = [t.name for t in SOURCE_TABLES]
@@ -82,10 +82,11 @@ def write_world_files(
 ) -> dict:
     """Generate ``spec``'s world as the files a platform would hand to ``boxoffice load
     --from``: one ``<table>.parquet`` per contract table in ``folder`` (UUIDs in their dashed
-    text form, times in UTC), each tenant in row groups of at most 1 Mi rows; and the manifest and latent truth as
-    :func:`build_world` writes them. Customers forgotten with ``boxoffice forget`` are left
-    out, as they are from a world loaded directly. Each file appears whole or not at all (it is
-    written beside its name and renamed). Returns the manifest."""
+    text form, times in UTC) in row groups of ``sources.BATCH_ROWS`` rows, what ``boxoffice
+    load`` reads at a time; and the manifest and latent truth as :func:`build_world` writes
+    them. Customers forgotten with ``boxoffice forget`` are left out, as they are from a world
+    loaded directly. Each file appears whole or not at all (it is written beside its name and
+    renamed). Returns the manifest."""
     import pyarrow.parquet as pq
 
     started = time.perf_counter()
@@ -103,7 +104,7 @@ def write_world_files(
             if table.name not in writers:
                 writers[table.name] = pq.ParquetWriter(partial[table.name], data.schema)
             writer = writers[table.name]
-            writer.write_table(data.cast(writer.schema), row_group_size=1 << 20)
+            writer.write_table(data.cast(writer.schema), row_group_size=sources.BATCH_ROWS)
 
     try:
         tally = _generate(spec, forgotten, write, progress)

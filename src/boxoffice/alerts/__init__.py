@@ -1,0 +1,1 @@
+"""Alerts: rules as code (``alerts.yaml``), their metrics, evaluation and notification."""

@@ -14,10 +14,15 @@ SCOPES = ("tenant", "venue", "category", "event")
 
 @dataclass(frozen=True)
 class Metric:
+    """``numerator`` (and ``denominator``, for a ratio) name the daily columns it is summed
+    from over a window: the value is Σ numerator / Σ denominator, or Σ numerator."""
+
     name: str
     unit: str
     scopes: tuple[str, ...]
     definition: str
+    numerator: str
+    denominator: str | None = None
 
 
 METRICS = {
@@ -29,26 +34,39 @@ METRICS = {
             SCOPES,
             "gross ticket revenue of the tickets sold in the window minus the refunds made in "
             "it (price without fees), by the local day of the event's venue",
+            "net_cents",
         ),
-        Metric("tickets", "tickets", SCOPES, "tickets sold in the window"),
-        Metric("orders", "orders", SCOPES, "orders with at least one ticket sold in the window"),
+        Metric("tickets", "tickets", SCOPES, "tickets sold in the window", "tickets_sold"),
+        Metric(
+            "orders",
+            "orders",
+            SCOPES,
+            "orders with at least one ticket sold in the window",
+            "orders",
+        ),
         Metric(
             "refund_rate",
             "ratio",
             SCOPES,
             "tickets refunded in the window / tickets sold in the window",
+            "refunded_tickets",
+            "tickets_sold",
         ),
         Metric(
             "average_order_value",
             "cents",
             SCOPES,
             "gross ticket revenue of the window / orders of the window",
+            "gross_cents",
+            "orders",
         ),
         Metric(
             "conversion_rate",
             "ratio",
             ("tenant",),
             "purchases / sessions of the window's behaviour events (analytics.funnel_daily)",
+            "purchases",
+            "sessions",
         ),
         Metric(
             "sales_velocity",
@@ -56,18 +74,23 @@ METRICS = {
             ("event",),
             "an upcoming event's tickets sold in the window / the tickets its pickup forecast "
             "expected in it",
+            "tickets_sold",
+            "expected_tickets",
         ),
         Metric(
             "scan_rate",
             "ratio",
             ("event",),
             "on the event's day: tickets scanned / tickets held (sold and not refunded)",
+            "scanned",
+            "held",
         ),
         Metric(
             "dead_letters",
             "events",
             ("tenant",),
             "behaviour events rejected by the ingest in the window (raw.dead_letters)",
+            "dead_letters",
         ),
     )
 }

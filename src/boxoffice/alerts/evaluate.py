@@ -1,0 +1,185 @@
+"""Judging rules on metric series, and the states they move through. Pure: DataFrames in,
+DataFrames out (the alerts task reads and writes them).
+
+A metric's **daily** frame has one row per ``scope_key`` and local ``date`` with the columns
+the metric is summed from (:class:`boxoffice.alerts.metrics.Metric`); a missing day is a day
+of zeros. Over a window of ``w`` days ending on ``as_of`` (the days ``as_of − w + 1`` …
+``as_of``), the metric's value is Σ numerator / Σ denominator for a ratio (none when
+Σ denominator = 0) and Σ numerator otherwise; its **volume**, what ``min_volume`` is compared
+with, is Σ denominator for a ratio and the value otherwise.
+
+- ``threshold``: breached when value > ``above`` or value < ``below``.
+- ``change``: the percent change 100 · (value − base) / |base| against the base window — the
+  ``w`` days before the window (``previous_period``) or the window 7 days earlier
+  (``same_weekday_last_week``) — breached when it is above ``above`` or below ``below``; not
+  judged when the base is 0 or its volume is under ``min_volume``.
+
+Each judged (rule, scope) gets a state (:func:`step`): ``ok``; ``pending`` while the condition
+has held for fewer than the rule's ``for`` evaluations in a row; ``firing`` from the ``for``-th;
+``resolved`` on the first evaluation without it after firing (then ``ok``). A scope not judged
+on a day (no value, too little volume) keeps its state and count. Each change of state is an
+event; a date already evaluated changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from boxoffice.alerts.metrics import METRICS
+from boxoffice.alerts.rules import Rule
+
+JUDGED = {
+    "scope_key": pl.String,
+    "value": pl.Float64,
+    "lower": pl.Float64,
+    "upper": pl.Float64,
+    "breached": pl.Boolean,  # null: not judged
+    "explanation": pl.String,
+}
+STATES = {
+    "rule": pl.String,
+    "scope_key": pl.String,
+    "state": pl.String,
+    "since": pl.Date,
+    "count": pl.Int64,  # evaluations in a row with the condition
+    "evaluated": pl.Date,  # the last date evaluated
+    "value": pl.Float64,
+    "lower": pl.Float64,
+    "upper": pl.Float64,
+}
+EVENTS = {
+    "rule": pl.String,
+    "scope_key": pl.String,
+    "as_of": pl.Date,
+    "from_state": pl.String,
+    "to_state": pl.String,
+    "value": pl.Float64,
+    "lower": pl.Float64,
+    "upper": pl.Float64,
+    "explanation": pl.String,
+}
+
+
+def window(daily: pl.DataFrame, metric: str, end: dt.date, days: int) -> pl.DataFrame:
+    """Per ``scope_key``: the metric's ``value`` and ``volume`` over the ``days`` days ending
+    on ``end``; every scope in ``daily`` has a row (zeros where it had no day in the window)."""
+    m = METRICS[metric]
+    columns = [m.numerator] + ([m.denominator] if m.denominator else [])
+    start = end - dt.timedelta(days=days - 1)
+    inside = daily.filter(pl.col("date").is_between(start, end))
+    sums = (
+        daily.select("scope_key")
+        .unique()
+        .join(
+            inside.group_by("scope_key").agg(pl.col(c).sum() for c in columns),
+            on="scope_key",
+            how="left",
+        )
+        .with_columns(pl.col(c).fill_null(0).cast(pl.Float64) for c in columns)
+    )
+    if m.denominator:
+        value = pl.when(pl.col(m.denominator) != 0).then(
+            pl.col(m.numerator) / pl.col(m.denominator)
+        )
+        volume = pl.col(m.denominator)
+    else:
+        value = volume = pl.col(m.numerator)
+    return sums.select("scope_key", value.alias("value"), volume.alias("volume")).sort("scope_key")
+
+
+def judge(daily: pl.DataFrame, rule: Rule, as_of: dt.date) -> pl.DataFrame:
+    """Each scope's value on ``as_of``, the bounds it is held to and whether it breaks them
+    (:data:`JUDGED`), for a ``threshold`` or ``change`` rule."""
+    now = window(daily, rule.metric, as_of, rule.window)
+    bounds = [
+        pl.lit(rule.below, pl.Float64).alias("lower"),
+        pl.lit(rule.above, pl.Float64).alias("upper"),
+    ]
+    days = f"{rule.metric} over {rule.window} day(s)"
+    if rule.kind == "threshold":
+        unit = METRICS[rule.metric].unit
+        what = pl.format(f"{days}: {{}} {unit}", _shown("value"))
+        judged = now.select("scope_key", "value", *bounds, what.alias("explanation"))
+    elif rule.kind == "change":
+        back = rule.window if rule.against == "previous_period" else 7
+        base = window(daily, rule.metric, as_of - dt.timedelta(days=back), rule.window)
+        both = now.join(base, on="scope_key", suffix="_base")
+        judgeable = (pl.col("value_base") != 0) & (pl.col("volume_base") >= rule.min_volume)
+        change = 100 * (pl.col("value") - pl.col("value_base")) / pl.col("value_base").abs()
+        against = "the previous period" if back == rule.window else "a week earlier"
+        what = pl.format(
+            f"{days}: {{}} against {{}} {against} ({{}} %)",
+            _shown("value"),
+            _shown("value_base"),
+            change.round(1).cast(pl.String),
+        )
+        judged = both.select(
+            "scope_key",
+            pl.when(judgeable).then(change).alias("value"),
+            *bounds,
+            what.alias("explanation"),
+        )
+    else:
+        raise ValueError(f"rule {rule.name}: {rule.kind} rules are not judged on a metric series")
+    breached = pl.when(pl.col("value").is_not_null()).then(
+        (pl.col("value") > pl.col("upper")).fill_null(False)
+        | (pl.col("value") < pl.col("lower")).fill_null(False)
+    )
+    return judged.with_columns(breached.alias("breached")).select(list(JUDGED))
+
+
+def _shown(column: str) -> pl.Expr:
+    return pl.col(column).round(4).cast(pl.String).fill_null("none")
+
+
+def step(
+    states: pl.DataFrame, judged: pl.DataFrame, rule: Rule, as_of: dt.date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rule's states after its evaluation on ``as_of`` and the events (changes of state)
+    it made. ``states`` are the rule's states before (:data:`STATES`; none at first)."""
+    before = states.filter(pl.col("rule") == rule.name)
+    rows, events = [], []
+    known = {r["scope_key"]: r for r in before.iter_rows(named=True)}
+    for j in judged.iter_rows(named=True):
+        old = known.pop(j["scope_key"], None) or {
+            "rule": rule.name,
+            "scope_key": j["scope_key"],
+            "state": "ok",
+            "since": as_of,
+            "count": 0,
+            "evaluated": None,
+            "value": None,
+            "lower": None,
+            "upper": None,
+        }
+        if old["evaluated"] is not None and old["evaluated"] >= as_of:
+            rows.append(old)  # this date (or a later one) is done: nothing changes
+            continue
+        new = {**old, "evaluated": as_of}
+        if j["breached"] is not None:
+            count = old["count"] + 1 if j["breached"] else 0
+            if j["breached"]:
+                state = "firing" if count >= rule.pending else "pending"
+            else:
+                state = "resolved" if old["state"] == "firing" else "ok"
+            new |= {"count": count, "state": state} | {k: j[k] for k in ("value", "lower", "upper")}
+            if state != old["state"]:
+                new["since"] = as_of
+                events.append(
+                    {
+                        "rule": rule.name,
+                        "scope_key": j["scope_key"],
+                        "as_of": as_of,
+                        "from_state": old["state"],
+                        "to_state": state,
+                        **{k: j[k] for k in ("value", "lower", "upper", "explanation")},
+                    }
+                )
+        rows.append(new)
+    rows += known.values()  # scopes without a value today keep theirs
+    return (
+        pl.DataFrame(rows, schema=STATES, orient="row").sort("scope_key"),
+        pl.DataFrame(events, schema=EVENTS, orient="row"),
+    )

@@ -1,0 +1,146 @@
+"""Rules judged on hand-made daily series, and the states they move through, with every
+value worked out by hand in the comments."""
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from boxoffice.alerts.evaluate import STATES, judge, step, window
+from boxoffice.alerts.rules import Rule
+
+D = dt.date(2026, 10, 14)  # a Wednesday
+
+
+def day(n: int) -> dt.date:
+    return D - dt.timedelta(days=n)  # day(0) = Oct 14, day(7) = Oct 7, the same weekday
+
+
+def daily(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema=["scope_key", "date", "tickets_sold", "refunded_tickets", "net_cents"],
+        orient="row",
+    )
+
+
+SERIES = daily(
+    [
+        ("A", day(0), 4, 4, 100),
+        ("A", day(1), 3, 0, 100),
+        ("A", day(2), 2, 1, 100),
+        ("A", day(3), 6, 0, 100),
+        ("A", day(7), 10, 0, 100),
+        ("B", day(0), 5, 0, 0),
+        ("B", day(1), 5, 0, 0),
+        ("B", day(2), 5, 0, 0),
+        ("B", day(7), 8, 0, 0),
+        ("C", day(30), 9, 9, 0),
+    ]
+)
+
+
+def test_a_window_sums_its_days_and_divides_for_a_ratio():
+    tickets = window(SERIES, "tickets", D, 3)  # Oct 12..14
+    assert tickets.rows() == [("A", 9.0, 9.0), ("B", 15.0, 15.0), ("C", 0.0, 0.0)]
+    rate = window(SERIES, "refund_rate", D, 2)  # A: (4 + 0) / (4 + 3); C sold nothing: none
+    assert rate.rows() == [("A", pytest.approx(4 / 7), 7.0), ("B", 0.0, 10.0), ("C", None, 0.0)]
+
+
+def test_a_threshold_is_breached_below_its_bound_and_a_ratio_without_sales_is_not_judged():
+    few = Rule("few", "threshold", metric="tickets", window=3, below=10)
+    judged = judge(SERIES, few, D)
+    assert judged.select("scope_key", "value", "breached").rows() == [
+        ("A", 9.0, True),  # 2 + 3 + 4 < 10
+        ("B", 15.0, False),
+        ("C", 0.0, True),  # a scope that sold nothing is below too
+    ]
+    assert judged["explanation"][0] == "tickets over 3 day(s): 9.0 tickets"
+    refunds = Rule("refunds", "threshold", metric="refund_rate", window=2, above=0.5)
+    assert judge(SERIES, refunds, D).select("scope_key", "breached").rows() == [
+        ("A", True),  # 4/7 = 0.571 > 0.5
+        ("B", False),
+        ("C", None),  # no sales in the window: no rate to judge
+    ]
+
+
+def test_a_change_is_against_the_same_weekday_or_the_previous_period():
+    weekday = Rule(
+        "drop",
+        "change",
+        metric="tickets",
+        against="same_weekday_last_week",
+        below=-50,
+        min_volume=6,
+    )
+    judged = judge(SERIES, weekday, D)
+    assert judged.select("scope_key", "value", "breached").rows() == [
+        ("A", -60.0, True),  # 4 against 10 on Oct 7: 100 · (4 − 10) / 10
+        ("B", -37.5, False),  # 5 against 8
+        ("C", None, None),  # 0 against 0: no base
+    ]
+    assert judged["explanation"][0] == (
+        "tickets over 1 day(s): 4.0 against 10.0 a week earlier (-60.0 %)"
+    )
+    # min_volume 9: B's base of 8 tickets is too little to judge
+    strict = Rule(
+        "drop",
+        "change",
+        metric="tickets",
+        against="same_weekday_last_week",
+        below=-50,
+        min_volume=9,
+    )
+    assert judge(SERIES, strict, D)["breached"].to_list() == [True, None, None]
+    period = Rule("rise", "change", metric="tickets", window=2, above=10)
+    # A: Oct 13–14 = 3 + 4 = 7 against Oct 11–12 = 6 + 2 = 8: −12.5 %; B: 10 against 5: +100 %
+    assert judge(SERIES, period, D).select("scope_key", "value", "breached").rows()[:2] == [
+        ("A", -12.5, False),
+        ("B", 100.0, True),
+    ]
+
+
+def judged_one(breached: bool | None, value: float | None = 1.0) -> pl.DataFrame:
+    return pl.DataFrame(
+        [("A", value, None, 10.0, breached, "why")],
+        schema=["scope_key", "value", "lower", "upper", "breached", "explanation"],
+        orient="row",
+    )
+
+
+def test_a_rule_is_pending_for_its_period_then_fires_resolves_and_settles():
+    rule = Rule("r", "threshold", metric="tickets", above=10, pending=2)
+    states = pl.DataFrame(schema=STATES)
+    seen = []
+    for n, breached in [(1, True), (2, True), (2, True), (3, None), (4, False), (5, False)]:
+        states, events = step(states, judged_one(breached), rule, day(-n))
+        (state,) = states.rows(named=True)
+        seen.append((n, state["state"], state["count"], state["since"], events.height))
+        for e in events.iter_rows(named=True):
+            seen.append((e["from_state"], e["to_state"]))
+    assert seen == [
+        (1, "pending", 1, day(-1), 1),
+        ("ok", "pending"),
+        (2, "firing", 2, day(-2), 1),
+        ("pending", "firing"),
+        (2, "firing", 2, day(-2), 0),  # the same date again: nothing changes
+        (3, "firing", 2, day(-2), 0),  # not judged (no value): the state and count stay
+        (4, "resolved", 0, day(-4), 1),
+        ("firing", "resolved"),
+        (5, "ok", 0, day(-5), 1),
+        ("resolved", "ok"),
+    ]
+
+
+def test_a_breach_that_ends_before_its_period_never_fires_and_other_scopes_keep_theirs():
+    rule = Rule("r", "threshold", metric="tickets", above=10, pending=3)
+    states, _ = step(pl.DataFrame(schema=STATES), judged_one(True), rule, day(-1))
+    other = pl.DataFrame(
+        [("r", "Z", "firing", day(9), 5, day(9), 20.0, None, 10.0)], schema=STATES, orient="row"
+    )
+    states, events = step(pl.concat([states, other]), judged_one(False), rule, day(-2))
+    assert states.select("scope_key", "state", "count").rows() == [
+        ("A", "ok", 0),
+        ("Z", "firing", 5),
+    ]
+    assert events.select("from_state", "to_state").rows() == [("pending", "ok")]

@@ -199,6 +199,27 @@ def test_a_load_inserts_then_leaves_unchanged_rows_alone_and_updates_what_change
     assert source("select distinct utc_date from source.ticket_changes") == [(dt.date(2026, 3, 1),)]
 
 
+KEYS_AND_INDEXES = """
+    select c.conrelid::regclass::text, pg_get_constraintdef(c.oid) from pg_constraint c
+    where c.connamespace = 'source'::regnamespace and c.contype = 'f'
+    union all
+    select indexrelid::regclass::text, pg_get_indexdef(indexrelid) from pg_index i
+    join pg_class t on t.oid = i.indrelid where t.relnamespace = 'source'::regnamespace
+    order by 1, 2
+"""
+
+
+def test_a_first_load_builds_the_keys_once_and_leaves_them_as_they_were(migrated_db):
+    """Into an empty source, foreign keys and secondary indexes are dropped for the load and
+    made again (validated) in its transaction: afterwards they are all there, and they hold."""
+    before = source(KEYS_AND_INDEXES)
+    assert any("FOREIGN KEY" in ddl for _, ddl in before)
+    load(world())
+    assert source(KEYS_AND_INDEXES) == before
+    with pytest.raises(sa.exc.IntegrityError, match="foreign key"), engine.connect() as conn:
+        conn.execute(sa.text(f"update source.tickets set order_id = '{K2}'"))  # no such order
+
+
 def test_one_bad_row_refuses_the_whole_load_and_a_check_writes_nothing(migrated_db):
     bad = world()
     bad["tickets"] = bad["tickets"].with_columns(pl.lit(-1).alias("fee_cents"))

@@ -55,7 +55,7 @@ def build_world(
         # a new world: no change is queued, and the next sales refresh rebuilds everything
         conn.execute(sa.text(f"truncate {names}, source.ticket_changes, analytics.sales_refresh"))
         conn.execute(sa.text("alter table source.tickets disable trigger user"))
-        restore = _drop_foreign_keys_and_secondary_indexes(conn) if defer_constraints else []
+        restore = bulk.drop_foreign_keys_and_secondary_indexes(conn) if defer_constraints else []
         restore += [
             "alter table source.tickets enable trigger user",
             # the triggers were off: move the change mark, so the next run sees a new world
@@ -224,33 +224,6 @@ def _write_manifest(spec: WorldSpec, manifest_path: Path, tally: _Tally, started
     tmp.write_text(json.dumps(manifest, indent=2) + "\n")
     os.replace(tmp, manifest_path)
     return manifest
-
-
-def _drop_foreign_keys_and_secondary_indexes(conn) -> list[str]:
-    """Bulk-loading practice (PostgreSQL manual, "Populating a Database"): drop the source
-    schema's foreign keys and non-unique indexes for the load and return the DDL that recreates
-    them — one validating join per key instead of a lookup per row. All inside the caller's
-    transaction, so nobody ever sees the tables without them."""
-    rows = conn.execute(
-        sa.text(
-            """
-            select format('alter table %s drop constraint %I', c.conrelid::regclass, c.conname),
-                   format('alter table %s add constraint %I %s', c.conrelid::regclass, c.conname,
-                          pg_get_constraintdef(c.oid))
-            from pg_constraint c join pg_namespace n on n.oid = c.connamespace
-            where n.nspname = 'source' and c.contype = 'f'
-            union all
-            select format('drop index %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
-            from pg_index i join pg_class t on t.oid = i.indrelid
-            join pg_namespace n on n.oid = t.relnamespace
-            where n.nspname = 'source' and not i.indisunique
-            """
-        )
-    ).all()
-    for drop, _ in rows:
-        conn.execute(sa.text(drop))
-    indexes_first = sorted((create for _, create in rows), key=lambda ddl: "foreign key" in ddl)
-    return indexes_first
 
 
 def _forgotten(conn: sa.Connection) -> dict[str, set[str]]:

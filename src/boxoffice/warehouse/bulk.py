@@ -71,6 +71,34 @@ def copy_frame(
     return frame.height
 
 
+def drop_foreign_keys_and_secondary_indexes(conn: Connection) -> list[str]:
+    """Bulk-loading practice (PostgreSQL manual, "Populating a Database"): drop the source
+    schema's foreign keys and non-unique indexes for the load and return the DDL that recreates
+    them — one validating join per key instead of a lookup per row (for ``boxoffice synth``'s
+    world and a first load into an empty ``source``). All inside the caller's transaction, so
+    nobody ever sees the tables without them."""
+    rows = conn.execute(
+        sa.text(
+            """
+            select format('alter table %s drop constraint %I', c.conrelid::regclass, c.conname),
+                   format('alter table %s add constraint %I %s', c.conrelid::regclass, c.conname,
+                          pg_get_constraintdef(c.oid))
+            from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+            where n.nspname = 'source' and c.contype = 'f'
+            union all
+            select format('drop index %s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
+            from pg_index i join pg_class t on t.oid = i.indrelid
+            join pg_namespace n on n.oid = t.relnamespace
+            where n.nspname = 'source' and not i.indisunique
+            """
+        )
+    ).all()
+    for drop, _ in rows:
+        conn.execute(sa.text(drop))
+    indexes_first = sorted((create for _, create in rows), key=lambda ddl: "foreign key" in ddl)
+    return indexes_first
+
+
 def read_frame(
     query: str,
     params: Sequence[object] | None = None,

@@ -46,7 +46,7 @@ from psycopg import sql
 from sqlalchemy.engine import Connection
 
 from boxoffice import logs, privacy
-from boxoffice.warehouse import contract, engine, runs, schema, sources
+from boxoffice.warehouse import bulk, contract, engine, runs, schema, sources
 from boxoffice.warehouse.sources import DELETED, Bar, Rows
 
 ROW = "_row"  # the staged row's number in its file (1: the first row after the header)
@@ -542,6 +542,12 @@ def _load(
     if still := _still_referenced(conn, given, frames):
         raise LoadRefused(pl.DataFrame(still, schema=PROBLEM_SCHEMA))
     rejected = dict(problems.group_by("table").agg(pl.col("row").n_unique()).rows())
+    # a first load into an empty source: keys checked and indexes built once, after the rows
+    first = (
+        not check_only
+        and not conn.execute(sa.text("select exists (select from source.tenants)")).scalar()
+    )
+    restore = bulk.drop_foreign_keys_and_secondary_indexes(conn) if first else []
     tables = {}
     for table in given:
         counts = tables[table.name] = dict.fromkeys(COUNTS, 0)
@@ -559,6 +565,8 @@ def _load(
     if not check_only:
         for table in reversed(given):  # children first
             _delete(conn, table)
+    for statement in restore:
+        conn.execute(sa.text(statement))
     if check_only:  # what a check can tell: rows read, to be deleted, to be rejected
         tables = {n: {k: c[k] for k in ("read", "deleted", "rejected")} for n, c in tables.items()}
     return tables, problems
@@ -691,10 +699,12 @@ def _upsert(conn: Connection, table: sa.Table) -> tuple[int, int]:
     key = [c.name for c in table.primary_key.columns]
     values = [n for n in names if n not in key]
     query = sql.SQL(
-        "insert into {target} ({names}) select {names} from {typed}"
+        "with written as (insert into {target} ({names}) select {names} from {typed}"
         " on conflict ({key}) do update set {sets}"
         " where ({current}) is distinct from ({incoming})"
-        " returning xmax = 0"
+        " returning xmax = 0 as inserted)"
+        " select count(*) filter (where inserted), count(*) filter (where not inserted)"
+        " from written"
     ).format(
         target=sql.Identifier(table.schema, table.name),
         names=_names(names),
@@ -706,5 +716,5 @@ def _upsert(conn: Connection, table: sa.Table) -> tuple[int, int]:
         current=_qualified(table.name, values),
         incoming=_qualified("excluded", values),
     )
-    flags = [inserted for (inserted,) in conn.connection.driver_connection.execute(query)]
-    return sum(flags), len(flags) - sum(flags)
+    inserted, updated = conn.connection.driver_connection.execute(query).fetchone()
+    return inserted, updated

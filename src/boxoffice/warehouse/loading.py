@@ -249,12 +249,15 @@ _KEY_SHA256 = sql.SQL(
 
 
 class _Rules:
-    """The rule queries of one staged table; each adds the rows it finds to ``found``."""
+    """The rule queries of one staged table; each adds the rows it finds to ``found``. A rule
+    of one row alone (:meth:`row`) waits for :meth:`run_row_rules`, which judges all of them
+    in one pass over the rows; a rule over other rows (:meth:`add`) is a query of its own."""
 
     def __init__(self, conn: Connection, table: sa.Table) -> None:
         self.raw, self.table, self.found = conn.connection.driver_connection, table, []
         key = [c.name for c in table.primary_key.columns]
         self.key = sql.SQL("concat_ws('/', {})").format(_qualified("s", key))
+        self.of_a_row: list[tuple[str, str, sql.Composable, sql.Composable]] = []
 
     def add(
         self,
@@ -264,25 +267,52 @@ class _Rules:
         detail: sql.Composable,
         params: dict | None = None,
     ) -> None:
-        query = sql.SQL(
-            "select s.{row}, {key}, {detail} from {stage} s join {typed} t using ({row})"
-            " where {where} order by 1"
-        ).format(
-            row=sql.Identifier(ROW),
-            key=self.key,
-            detail=detail,
-            stage=_stage_name(self.table),
-            typed=_typed_name(self.table),
-            where=where,
+        query = sql.SQL("select s.{row}, {key}, {detail} from {rows} where {where}").format(
+            row=sql.Identifier(ROW), key=self.key, detail=detail, rows=self._rows(), where=where
         )
         for row, key, text in self.raw.execute(query, params):
             self.found.append(_problem(self.table.name, row, key, column, rule, text))
+
+    def row(self, rule: str, column: str, where: sql.Composable, detail: sql.Composable) -> None:
+        self.of_a_row.append((rule, column, where, detail))
+
+    def run_row_rules(self) -> None:
+        """Every row rule in one scan: the rows breaking any, then which they break."""
+        if not self.of_a_row:
+            return
+        query = sql.SQL(
+            "select s.{row}, {key}, r.rule, r.column_name, r.detail from {rows},"
+            " lateral (values {rules}) r(broken, rule, column_name, detail)"
+            " where ({any}) and r.broken"
+        ).format(
+            row=sql.Identifier(ROW),
+            key=self.key,
+            rows=self._rows(),
+            rules=sql.SQL(", ").join(
+                sql.SQL("(({}), {}, {}, {})").format(w, sql.Literal(r), sql.Literal(c), d)
+                for r, c, w, d in self.of_a_row
+            ),
+            any=sql.SQL(" or ").join(sql.SQL("({})").format(w) for _, _, w, _ in self.of_a_row),
+        )
+        for row, key, rule, column, text in self.raw.execute(query):
+            self.found.append(_problem(self.table.name, row, key, column, rule, text))
+        self.of_a_row = []
+
+    def _rows(self) -> sql.Composable:
+        return sql.SQL("{} s join {} t using ({})").format(
+            _stage_name(self.table), _typed_name(self.table), sql.Identifier(ROW)
+        )
 
 
 def _row_problems(conn: Connection, table: sa.Table, staged: set[str]) -> list[dict]:
     rules = _Rules(conn, table)
     for column in table.columns:
         _column_rules(rules, column)
+    if "of" not in table.info:
+        for check in table.constraints:
+            if isinstance(check, sa.CheckConstraint) and not _is_allowed_values(check):
+                _check_rule(rules, check)
+    rules.run_row_rules()
     if "of" in table.info:  # a tombstone: a key, not in the load's own rows of its table
         key = [c.name for c in table.primary_key.columns]
         if (of := table.info["of"].name) in staged:
@@ -293,9 +323,6 @@ def _row_problems(conn: Connection, table: sa.Table, staged: set[str]) -> list[d
                 sql.SQL("{} || ' has a row in this load too'").format(sql.Literal(of)),
             )
         return rules.found
-    for check in table.constraints:
-        if isinstance(check, sa.CheckConstraint) and not _is_allowed_values(check):
-            _check_rule(rules, check)
     key = [c.name for c in table.primary_key.columns]
     rules.add(
         "unique-key",
@@ -345,30 +372,30 @@ def _column_rules(rules: _Rules, column: sa.Column) -> None:
         else sql.SQL("left({}, 100)").format(s)
     )
     kind = contract.type_name(column)
-    rules.add(
+    rules.row(
         "type",
         name,
         sql.SQL("{} is not null and {} is null").format(s, t),
         sql.SQL("'not a ' || {} || ': ' || {}").format(sql.Literal(kind), shown),
     )
     if kind == "timestamptz":
-        rules.add(
+        rules.row(
             "type",
             name,
             sql.SQL("{} is not null and {} !~ {}").format(t, s, sql.Literal(_OFFSET)),
             sql.SQL("'no UTC offset: ' || {}").format(shown),
         )
     if not column.nullable:
-        rules.add("not-null", name, sql.SQL("{} is null").format(s), sql.SQL("'missing'"))
+        rules.row("not-null", name, sql.SQL("{} is null").format(s), sql.SQL("'missing'"))
     if values := contract.ALLOWED.get((table, name)):
-        rules.add(
+        rules.row(
             "allowed",
             name,
             sql.SQL("{} <> all({})").format(t, sql.Literal(list(values))),
             sql.SQL("{} || ' is not one of ' || {}").format(shown, sql.Literal(", ".join(values))),
         )
     if (table, name) in ZONES:
-        rules.add(
+        rules.row(
             "iana-zone",
             name,
             sql.SQL("{} not in (select name from pg_timezone_names)").format(t),
@@ -383,7 +410,7 @@ def _check_rule(rules: _Rules, check: sa.CheckConstraint) -> None:
     token = re.compile(r"'[^']*'|\b(" + "|".join(re.escape(c.name) for c in table.columns) + r")\b")
     columns = sorted({m[1] for m in token.finditer(text) if m[1]})
     where = token.sub(lambda m: f't."{m[1]}"' if m[1] else m[0], text)
-    rules.add(
+    rules.row(
         str(check.name).removeprefix(f"ck_{table.name}_"),
         ", ".join(columns),
         sql.SQL("({}) is false").format(sql.SQL(where)),

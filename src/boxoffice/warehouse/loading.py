@@ -21,8 +21,9 @@ queue's triggers see exactly what changed; one problem refuses the whole load, u
 ``quarantine`` sets the rows with problems aside in ``source.load_rejects``. Rows are deleted
 by tombstones (``<table>.deleted``: the keys of the rows to delete) and, in a ``full`` load,
 when their tenant's file lacks them; a deleted row that a kept row still refers to is a
-problem (``still-referenced``). Every load holds the pipeline's run lock and is recorded in
-``source.loads``.
+problem (``still-referenced``). A first load into an empty ``source`` builds the foreign keys
+and secondary indexes once, after the rows. Every load holds the pipeline's run lock and is
+recorded in ``source.loads``.
 
 A problem names its table, the row's number in its file, its key, the column and the rule;
 values of personal-data columns are never shown.

@@ -40,13 +40,19 @@ def test_the_edges_by_hand():
         "demand-forecast",
     }
     assert tasks.upstream_of(tasks.TASKS["attribution"]) == set()  # it reads source only
+    assert tasks.upstream_of(tasks.TASKS["alerts"]) == {"sales-aggregates"}
+    assert tasks.inputs_of(tasks.TASKS["alerts"]) == {"rules"}
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_inputs_are_the_fingerprints_of_what_it_reads_from_outside(name):
     given = SPEC[name]["params"].get("inputs", {})
     assert set(given) == tasks.inputs_of(tasks.TASKS[name])
-    expected = {"landing": "{{landing_state}}", "source": "{{source_changes}}"}
+    expected = {
+        "landing": "{{landing_state}}",
+        "source": "{{source_changes}}",
+        "rules": "{{rules_state}}",
+    }
     assert given == {k: expected[k] for k in given}
 
 

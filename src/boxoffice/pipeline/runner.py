@@ -31,7 +31,9 @@ from pathlib import Path
 import yaml
 
 from boxoffice import __version__, config, logs, warehouse
+from boxoffice.alerts.rules import RulesError, read_rules
 from boxoffice.tasks import context
+from boxoffice.tasks.base import ALERT_RULES
 from boxoffice.warehouse import runs
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,10 @@ def check(as_of: str | dt.date, tenant: str | None) -> context.RunContext:
         raise PipelineError(str(exc)) from None
     if unknown := sorted(set(tenants) - everyone):
         raise PipelineError(f"unknown tenant(s): {', '.join(unknown)}")
+    try:  # a rules file that is not right stops the run before anything is written
+        read_rules(project_dir() / ALERT_RULES)
+    except RulesError as exc:
+        raise PipelineError(str(exc)) from None
     return context.RunContext(as_of=day, tenants=tenants)
 
 
@@ -159,6 +165,7 @@ def _env(params: context.RunContext, directory: Path) -> dict[str, str]:
         "reports_dir": str(directory.parent),
         "landing_state": landing_state(),
         "source_changes": runs.source_change_mark(),
+        "rules_state": rules_state(),
     }
 
 
@@ -301,6 +308,12 @@ def raised_in(notebook: Path) -> str:
         return "no cell raised (the kernel died or timed out)"
     first = next(iter(errors[-1]["evalue"].strip().splitlines()), "")
     return f"{errors[-1]['ename']}: {first}"
+
+
+def rules_state() -> str:
+    """A fingerprint of the alert rules file: when it changes, the ``alerts`` task runs again."""
+    path = project_dir() / ALERT_RULES
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else ""
 
 
 def landing_state() -> str:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from functools import cache
 
 from boxoffice.tasks.base import (
+    ALERT_RULES,
     LANDING,
     Outcome,
     Scope,
@@ -30,6 +31,7 @@ MODULES = (
     "attribution",
     "demand_forecast",
     "pricing",
+    "alerts",
     "report",
 )
 
@@ -63,14 +65,15 @@ def upstream_of(task: Task) -> set[str]:
 def inputs_of(task: Task) -> set[str]:
     """The fingerprints ``task`` is given (``inputs`` in ``pipeline.yaml``, filled in by
     ``boxoffice run``): ``source`` when it reads the platform's tables, ``landing`` when it
-    reads the landing folder. A new fingerprint makes Ploomber run the task again, so new data
-    reaches every task that reads it. What people decide (approved prices) is read as it is
-    when the task runs."""
+    reads the landing folder, ``rules`` when it reads the alert rules. A new fingerprint makes
+    Ploomber run the task again, so new data reaches every task that reads it. What people
+    decide (approved prices) is read as it is when the task runs."""
     owner = writers()
     external = [t for t in task.reads if t not in owner]
-    return {"source"} & {t.split(".")[0] for t in external} | (
-        {"landing"} if LANDING in external else set()
-    )
+    files = {LANDING: "landing", ALERT_RULES: "rules"}
+    return {"source"} & {t.split(".")[0] for t in external} | {
+        files[t] for t in external if t in files
+    }
 
 
 def partitioned() -> list:
@@ -105,6 +108,7 @@ def run(
 
 
 __all__ = [
+    "ALERT_RULES",
     "LANDING",
     "TASKS",
     "Outcome",

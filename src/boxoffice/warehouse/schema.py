@@ -891,6 +891,54 @@ run_lock = sa.Table(
 PLATFORM_TABLES = (tenants, venues, events, customers, orders, tickets, campaign_touches)
 
 
+# alerts (migration 0016): each rule and scope's state, and every change of state; kept across
+# runs (the events carry the date evaluated, but are not a run's partition)
+ALERT_STATES = "('ok', 'pending', 'firing', 'resolved')"
+
+
+def _measured() -> list[sa.Column]:
+    return [sa.Column(name, sa.Float) for name in ("value", "lower", "upper")]
+
+
+alert_states = sa.Table(
+    "alert_states",
+    metadata,
+    _tenant(),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("scope_key", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("since", sa.Date, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("evaluated", sa.Date, nullable=False),
+    *_measured(),
+    sa.CheckConstraint(f"state in {ALERT_STATES}", name="state_known"),
+    sa.CheckConstraint("count >= 0", name="count_non_negative"),
+    sa.PrimaryKeyConstraint("tenant_id", "rule", "scope_key"),
+    schema="analytics",
+)
+
+alert_events = sa.Table(
+    "alert_events",
+    metadata,
+    _tenant(),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("scope_key", sa.Text, nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("from_state", sa.Text, nullable=False),
+    sa.Column("to_state", sa.Text, nullable=False),
+    *_measured(),
+    sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column(
+        "recorded_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+    ),
+    sa.CheckConstraint(
+        f"from_state in {ALERT_STATES} and to_state in {ALERT_STATES} and from_state <> to_state",
+        name="a_change",
+    ),
+    sa.PrimaryKeyConstraint("tenant_id", "rule", "scope_key", "as_of"),
+    schema="analytics",
+)
+
 # the analytics tables a run writes, one (tenant, as_of) partition each; price recommendations
 # and the run history also carry as_of but are kept across runs
 PER_RUN = [
@@ -898,7 +946,7 @@ PER_RUN = [
     for t in metadata.sorted_tables
     if t.schema == "analytics"
     and "as_of" in t.c
-    and t not in (price_recommendations, pipeline_runs)
+    and t not in (price_recommendations, pipeline_runs, alert_events)
 ]
 
 

@@ -10,8 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from boxoffice import customers, forecast, metrics, pricing
+from boxoffice.alerts import evaluate as alert_rules
+from boxoffice.alerts import series as alert_series
+from boxoffice.alerts.rules import Rule
 from boxoffice.ingest import ingest_stream
 from boxoffice.monitoring.reconciliation import reconciliation_query
+from boxoffice.warehouse import alerts as stored_alerts
 from boxoffice.warehouse import (
     engine,
     erasure,
@@ -84,6 +88,7 @@ def two_tenants(make_database, tmp_path_factory):
         for table, frames in _forecast_tables([a, b]).items():
             write_partitions(table, frames, as_of=dt.date(2026, 10, 31))
         _pricing_tables([a, b])
+        _alert_tables([a, b])
         for tenant in (a, b):  # an erasure each (of a customer the world does not have)
             erasure.forget_customers(tenant, [str(uuid.uuid4())])
     return world["url"], a, b
@@ -130,6 +135,24 @@ def _forecast_tables(tenants) -> dict:
             as_of,
         )
     return tables
+
+
+def _alert_tables(tenants) -> None:
+    """Each tenant's alert state and event, judged as the alerts task does (a rule that any
+    day's sales break, so it fires at once)."""
+    as_of, rule = dt.date(2026, 10, 31), Rule("any-sales", "threshold", metric="tickets", above=-1)
+    for tenant in tenants:
+        daily, per_event, events = stored_alerts.read_alert_sales(
+            as_of=as_of, tenant=tenant, days=7
+        )
+        judged = alert_rules.judge(
+            alert_series.sales_series(daily, per_event, events, "tenant", tenant), rule, as_of
+        )
+        states, changes = alert_rules.step(
+            pl.DataFrame(schema=alert_rules.STATES), judged, rule, as_of
+        )
+        assert changes["to_state"].to_list() == ["firing"]
+        stored_alerts.save_alerts(states, changes, tenant=tenant)
 
 
 def _pricing_tables(tenants) -> None:

@@ -24,6 +24,7 @@ TASKS = (  # Ploomber runs them in an order that respects the upstream edges
     "demand-forecast",
     "pricing",
     "customer-value",
+    "alerts",
     "report",
 )
 

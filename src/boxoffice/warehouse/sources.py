@@ -77,8 +77,8 @@ def parquet_rows(path: Path) -> Rows:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        file = pq.ParquetFile(path)
+    try:  # a buffered stream: by default the reader's memory grows with the file it has read
+        file = pq.ParquetFile(path, buffer_size=CHUNK_BYTES, pre_buffer=False)
     except (pa.ArrowException, OSError) as exc:
         raise ValueError(f"{path}: not a readable Parquet file ({exc})") from None
 

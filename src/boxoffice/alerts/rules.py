@@ -156,10 +156,7 @@ def read_rules(path: Path) -> RuleSet:
         where = f", line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise RulesError(f"{path}{where}: not YAML ({problem})") from None
-    if data is None:
-        data = _Located()
-        data.line, data.lines = 1, {}
-    return _Reader(path).rule_set(data)
+    return _Reader(path).rule_set(_empty(1) if data is None else data)
 
 
 class _Reader:

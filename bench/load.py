@@ -129,9 +129,9 @@ def change(url: str, folder: Path, into: Path) -> dict[str, int]:
         conn.execute("create temporary table up (tenant_id uuid, ticket_id uuid)")
         conn.execute("create temporary table gone (tenant_id uuid, ticket_id uuid)")
         for name, frame in (("up", changed), ("gone", deleted)):
-            with conn.cursor().copy(f"copy {name} from stdin") as copy:
-                for row in frame.select("tenant_id", "ticket_id").iter_rows():
-                    copy.write_row(row)
+            keys = frame.select("tenant_id", "ticket_id").write_csv(include_header=False)
+            with conn.cursor().copy(f"copy {name} from stdin (format csv)") as copy:
+                copy.write(keys)
         conn.execute(
             "update source.tickets t set price_cents = price_cents + 100 from up"
             " where (t.tenant_id, t.ticket_id) = (up.tenant_id, up.ticket_id)"

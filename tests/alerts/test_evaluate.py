@@ -136,7 +136,9 @@ def test_a_breach_that_ends_before_its_period_never_fires_and_other_scopes_keep_
     rule = Rule("r", "threshold", metric="tickets", above=10, pending=3)
     states, _ = step(pl.DataFrame(schema=STATES), judged_one(True), rule, day(-1))
     other = pl.DataFrame(
-        [("r", "Z", "firing", day(9), 5, day(9), 20.0, None, 10.0)], schema=STATES, orient="row"
+        [("r", "Z", "firing", day(9), 5, day(9), 20.0, None, 10.0, None, None)],
+        schema=STATES,
+        orient="row",
     )
     states, events = step(pl.concat([states, other]), judged_one(False), rule, day(-2))
     assert states.select("scope_key", "state", "count").rows() == [

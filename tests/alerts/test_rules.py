@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from boxoffice.alerts.rules import Channel, Rule, RulesError, read_rules
+from boxoffice.alerts.rules import DELIVERY_FAILING, Channel, Delivery, Rule, RulesError, read_rules
 
 PROJECT = Path(__file__).parents[2] / "alerts.yaml"
 
@@ -79,11 +79,16 @@ def test_a_good_file_gives_its_rules_with_the_defaults_filled_in(tmp_path):
         ),
     )
     # another tenant gets the defaults; Harbor Arts its own few-tickets and no revenue-drop
-    assert rules.for_tenant("0000", "Lantern Stages") == (rules.rules, rules.channels)
+    # (and every tenant the built-in delivery-failing)
+    assert rules.for_tenant("0000", "Lantern Stages") == (
+        (*rules.rules, DELIVERY_FAILING),
+        rules.channels,
+    )
     harbor, channels = rules.for_tenant("1111", "Harbor Arts")
-    assert [(r.name, r.scope, r.below, r.notify, r.line) for r in harbor] == [
+    assert [(r.name, r.scope, r.below, r.notify, r.line) for r in harbor[:-1]] == [
         ("few-tickets", "tenant", 10, ("harbor", "ops"), 26)
     ]
+    assert harbor[-1] == DELIVERY_FAILING
     assert sorted(channels) == ["chat", "harbor", "ops"]
     assert channels["harbor"].to == ("boss@harbor.example", "desk@harbor.example")
 
@@ -105,7 +110,10 @@ def replace(text: str, old: str, new: str) -> str:
     [
         ("rules: [", r"line 1: not YAML \(expected the node content"),
         ("- 1", r"line 1: the rules file: a mapping"),
-        ("rule: []", r"line 1: rule: not a field of the rules file \(channels, defaults, rules"),
+        (
+            "rule: []",
+            r"line 1: rule: not a field of the rules file \(channels, defaults, delivery,",
+        ),
         ("rules:\n  - kind: threshold", r"line 2: name: lower case letters"),
         (
             replace(GOOD, "kind: change", "kind: ratio"),
@@ -180,6 +188,15 @@ def replace(text: str, old: str, new: str) -> str:
             "rules:\n  - name: a\n    kind: anomaly\n    metric: tickets\n    sensitivity: 2",
             r"line 5: rule a: sensitivity: a number in \(0\.5, 0\.999\], got 2",
         ),
+        (
+            "rules:\n  - name: delivery-failing\n    kind: operational\n    condition: run_failed",
+            r"line 2: name: delivery-failing is built in",
+        ),
+        (
+            "delivery:\n  timeout_seconds: 0",
+            r"line 2: delivery\.timeout_seconds: seconds in \(0, 120\]",
+        ),
+        ("delivery:\n  retries: 3", r"line 2: retries: not a field of delivery"),
     ],
 )
 def test_a_wrong_file_is_named_by_line_rule_and_field(tmp_path, text, says):
@@ -195,3 +212,13 @@ def test_a_list_where_a_name_belongs_is_a_clear_error(tmp_path):
     path.write_text("rules:\n  - name: t\n    kind: threshold\n    metric: [tickets]\n    below: 1")
     with pytest.raises(RulesError, match=r"line 4: rule t: metric: one of net_revenue, .*got \["):
         read_rules(path)
+
+
+def test_delivery_has_defaults_and_takes_its_own(tmp_path):
+    path = tmp_path / "alerts.yaml"
+    path.write_text("delivery:\n  timeout_seconds: 2.5\n  failing_after: 5\n")
+    assert read_rules(path).delivery == Delivery(
+        timeout_seconds=2.5, max_seconds=60, failing_after=5
+    )
+    path.write_text("rules: []\n")
+    assert read_rules(path).delivery == Delivery(10, 60, 3)

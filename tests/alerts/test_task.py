@@ -14,13 +14,9 @@ from boxoffice.pipeline import runner
 from boxoffice.tasks.alerts import TASK
 from boxoffice.warehouse import alerts as stored
 from boxoffice.warehouse import loading
+from tests.alerts.world import D, T, tenant
 
 ROOT = Path(__file__).parents[2]
-T = "11111111-1111-4111-8111-111111111111"
-V = "22222222-2222-4222-8222-222222222222"
-E = "33333333-3333-4333-8333-333333333333"
-C = "44444444-4444-4444-8444-444444444444"
-D = dt.date(2026, 10, 14)  # a Wednesday; a week earlier: October 7
 RULES = """
 channels: {ops: {type: email, to: ops@venue.example}}
 rules:
@@ -35,46 +31,6 @@ rules:
     of: sales
     older_than_hours: 36
 """
-
-
-def noon(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
-
-
-def tenant(sold: dict[dt.date, int]) -> dict[str, pl.DataFrame]:
-    """One tenant with a venue in UTC and one event; ``sold[day]`` tickets sold at noon that
-    day, one order each."""
-    days = [d for d, n in sorted(sold.items()) for _ in range(n)]
-    orders = [f"55555555-5555-4555-8555-{i:012d}" for i in range(len(days))]
-    return {
-        "tenants": pl.DataFrame({"tenant_id": [T], "name": ["Harbor"], "created_at": [noon(D)]}),
-        "venues": pl.DataFrame(
-            {"tenant_id": [T], "venue_id": [V], "name": ["Hall"], "city": ["X"],
-             "timezone": ["UTC"], "capacity": [1000]}
-        ),
-        "events": pl.DataFrame(
-            {"tenant_id": [T], "event_id": [E], "venue_id": [V], "name": ["Gala"],
-             "category": ["concert"], "on_sale_at": [noon(D - dt.timedelta(days=60))],
-             "starts_at": [noon(D + dt.timedelta(days=30))], "capacity": [1000],
-             "base_price_cents": [5000]}
-        ),
-        "customers": pl.DataFrame(
-            {"tenant_id": [T], "customer_id": [C], "email": ["a@example.com"],
-             "full_name": ["Ann"], "created_at": [noon(D - dt.timedelta(days=60))]}
-        ),
-        "orders": pl.DataFrame(
-            {"tenant_id": T, "order_id": orders, "customer_id": C, "channel": "web",
-             "created_at": [noon(d) for d in days]}
-        ),
-        "tickets": pl.DataFrame(
-            {"tenant_id": T, "ticket_id": [o.replace("5555", "6666") for o in orders],
-             "order_id": orders, "event_id": E, "price_cents": 5000, "fee_cents": 0,
-             "ticket_type": "standard", "sold_at": [noon(d) for d in days], "status": "sold",
-             "refunded_at": None, "scanned_at": None},
-            schema_overrides={"refunded_at": pl.Datetime("us", "UTC"),
-                              "scanned_at": pl.Datetime("us", "UTC")},
-        ),
-    }  # fmt: skip
 
 
 def judge(as_of: dt.date, rules_path) -> dict:
@@ -103,16 +59,23 @@ def test_a_drop_fires_stays_put_when_judged_again_and_resolves(migrated_db, tmp_
             "tickets over 1 day(s): 4.0 against 10.0 a week earlier (-60.0 %)",
         )
     ]
-    again = judge(D, path)  # the same date: nothing changes
-    assert again["events"].height == 0
-    assert stored.read_alert_states(tenant=T).equals(states)
+    # its notification is queued; with no mail server configured it stays queued
+    queue = stored.read_notifications(tenant=T)
+    assert queue.select("rule", "event", "channel", "recipient", "status", "attempts").rows() == [
+        ("tickets-drop", "firing", "ops", "ops@venue.example", "queued", 1)
+    ]
+    assert queue["last_error"][0] == "BOXOFFICE_SMTP_URL is not set: no mail server to send through"
+    again = judge(D, path)  # the same date: nothing changes, nothing new is queued
+    assert again["events"].height == 0 and again["written"]["notifications"] == 0
+    mine = stored.read_alert_states(tenant=T).filter(pl.col("rule") == "tickets-drop")
+    assert mine.equals(states)
+    assert stored.read_notifications(tenant=T).height == 1
 
     next_day, its_week_ago = D + dt.timedelta(days=1), D - dt.timedelta(days=6)
     loading.load(tenant({week_ago: 10, D: 4, its_week_ago: 5, next_day: 5}), source="test")
     judge(next_day, path)
-    assert stored.read_alert_states(tenant=T).select("state", "since", "count").rows() == [
-        ("resolved", next_day, 0)
-    ]
+    resolved = stored.read_alert_states(tenant=T).filter(pl.col("rule") == "tickets-drop")
+    assert resolved.select("state", "since", "count").rows() == [("resolved", next_day, 0)]
     events = stored.read_alert_events(tenant=T, since=D, role="pipeline")
     assert events.select("as_of", "from_state", "to_state").rows() == [
         (next_day, "firing", "resolved"),

@@ -48,6 +48,8 @@ STATES = {
     "value": pl.Float64,
     "lower": pl.Float64,
     "upper": pl.Float64,
+    "notified_at": pl.Datetime("us", "UTC"),  # the last notification queued for it
+    "acknowledged_by": pl.String,  # while firing; a change of state clears it
 }
 EVENTS = {
     "rule": pl.String,
@@ -135,10 +137,11 @@ def _shown(column: str) -> pl.Expr:
 
 
 def step(
-    states: pl.DataFrame, judged: pl.DataFrame, rule: Rule, as_of: dt.date
+    states: pl.DataFrame, judged: pl.DataFrame, rule: Rule, as_of: dt.date, *, again: bool = False
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The rule's states after its evaluation on ``as_of`` and the events (changes of state)
-    it made. ``states`` are the rule's states before (:data:`STATES`; none at first)."""
+    it made. ``states`` are the rule's states before (:data:`STATES`; none at first).
+    ``again``: judge a date already judged (a rule evaluated per run, not per date)."""
     before = states.filter(pl.col("rule") == rule.name)
     rows, events = [], []
     known = {r["scope_key"]: r for r in before.iter_rows(named=True)}
@@ -153,8 +156,10 @@ def step(
             "value": None,
             "lower": None,
             "upper": None,
+            "notified_at": None,
+            "acknowledged_by": None,
         }
-        if old["evaluated"] is not None and old["evaluated"] >= as_of:
+        if not again and old["evaluated"] is not None and old["evaluated"] >= as_of:
             rows.append(old)  # this date (or a later one) is done: nothing changes
             continue
         new = {**old, "evaluated": as_of}
@@ -166,7 +171,7 @@ def step(
                 state = "resolved" if old["state"] == "firing" else "ok"
             new |= {"count": count, "state": state} | {k: j[k] for k in ("value", "lower", "upper")}
             if state != old["state"]:
-                new["since"] = as_of
+                new |= {"since": as_of, "acknowledged_by": None}
                 events.append(
                     {
                         "rule": rule.name,

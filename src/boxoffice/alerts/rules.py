@@ -77,6 +77,28 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """How notifications are delivered: each attempt gives up after ``timeout_seconds``, one
+    evaluation spends at most ``max_seconds`` delivering (what is left stays queued for the
+    next), and a channel with a notification still undelivered after ``failing_after``
+    attempts fires the built-in ``delivery-failing`` alert."""
+
+    timeout_seconds: float = 10
+    max_seconds: float = 60
+    failing_after: int = 3
+
+
+# every tenant has it: a channel whose deliveries keep failing, told through the others
+DELIVERY_FAILING = Rule(
+    name="delivery-failing",
+    kind="operational",
+    condition="delivery_failed",
+    scope="channel",
+    description="notifications to this channel keep failing",
+)
+
+
+@dataclass(frozen=True)
 class TenantRules:
     channels: dict[str, Channel]
     rules: tuple[Rule, ...]
@@ -89,16 +111,18 @@ class RuleSet:
     channels: dict[str, Channel]
     rules: tuple[Rule, ...]
     tenants: dict[str, TenantRules]  # tenant id or name → its own section
+    delivery: Delivery = Delivery()
 
     def for_tenant(self, tenant_id: str, name: str = "") -> tuple[tuple[Rule, ...], dict]:
         """The rules and channels of one tenant: the defaults without its disabled rules, its
-        own rules replacing default rules of the same name."""
+        own rules replacing default rules of the same name, and the built-in
+        :data:`DELIVERY_FAILING`."""
         own = self.tenants.get(str(tenant_id)) or self.tenants.get(name)
         if own is None:
-            return self.rules, self.channels
+            return (*self.rules, DELIVERY_FAILING), self.channels
         replaced = {r.name for r in own.rules} | set(own.disable)
         rules = tuple(r for r in self.rules if r.name not in replaced) + own.rules
-        return rules, {**self.channels, **own.channels}
+        return (*rules, DELIVERY_FAILING), {**self.channels, **own.channels}
 
 
 # the fields of each kind besides the common ones, with their checks
@@ -180,7 +204,9 @@ class _Reader:
         return value
 
     def rule_set(self, data: Any) -> RuleSet:
-        top = self.mapping(data, 1, "the rules file", {"channels", "defaults", "rules", "tenants"})
+        top = self.mapping(
+            data, 1, "the rules file", {"channels", "defaults", "delivery", "rules", "tenants"}
+        )
         defaults = self.mapping(
             top.get("defaults", _empty(top.line)),
             top.lines.get("defaults", 1),
@@ -208,7 +234,18 @@ class _Reader:
                 self.rules(section, defaults, {**channels, **mine}, f"{what}."),
                 tuple(disable),
             )
-        return RuleSet(self.path, channels, rules, tenants)
+        return RuleSet(self.path, channels, rules, tenants, self.delivery(top))
+
+    def delivery(self, top: _Located) -> Delivery:
+        line = top.lines.get("delivery", 1)
+        given = self.mapping(top.get("delivery", _empty(line)), line, "delivery", _DELIVERY_FIELDS)
+        values = {}
+        for key, (check, what) in _DELIVERY_CHECKS.items():
+            if key in given:
+                if not check(given[key]):
+                    self.fail(given.lines[key], f"delivery.{key}: {what}, got {given[key]!r}")
+                values[key] = given[key]
+        return Delivery(**values)
 
     def channels(self, parent: _Located, line: int, prefix: str = "") -> dict[str, Channel]:
         given = parent.get("channels", _empty(line))
@@ -278,6 +315,8 @@ class _Reader:
         name = spec.get("name")
         if not isinstance(name, str) or not _NAME.match(name):
             self.fail(spec.line, "name: lower case letters, digits, - and _ (at most 63)")
+        if name == DELIVERY_FAILING.name:
+            self.fail(spec.line, f"name: {name} is built in (every tenant has it)")
         kind = spec.get("kind")
         if kind not in KINDS:
             self.fail(
@@ -370,6 +409,21 @@ class _Reader:
 
 
 _RULE_FIELDS = {f.name for f in dataclasses.fields(Rule)}
+
+
+def _seconds(most: float):
+    return lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= most
+
+
+_DELIVERY_CHECKS = {
+    "timeout_seconds": (_seconds(120), "seconds in (0, 120]"),
+    "max_seconds": (_seconds(3600), "seconds in (0, 3600]"),
+    "failing_after": (
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+        "a whole number of attempts ≥ 1",
+    ),
+}
+_DELIVERY_FIELDS = set(_DELIVERY_CHECKS)
 
 
 def _bounds(values: dict, unit: str) -> str:

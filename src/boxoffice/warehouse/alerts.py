@@ -1,19 +1,31 @@
-"""Alert states and events in the warehouse (``analytics.alert_states`` and
-``analytics.alert_events``, migration 0016), and what the alerts task reads to judge its rules.
-Every read and write is one tenant's (RLS), as the pipeline role."""
+"""Alert states and events (``analytics.alert_states``, ``analytics.alert_events``, migration
+0016), the notification queue and its attempts, silences and acknowledgements (migration 0017),
+and what the alerts task reads to judge its rules. Every read and write is one tenant's (RLS),
+as the pipeline role, but for acknowledging, which the reader role does through
+``analytics.acknowledge_alert``."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 
 import polars as pl
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from boxoffice.warehouse import engine
 from boxoffice.warehouse.bulk import read_frame
 from boxoffice.warehouse.engine import Role
+from boxoffice.warehouse.pricing import REFUSED
 from boxoffice.warehouse.reads import Tenant, reads
-from boxoffice.warehouse.schema import alert_events, alert_states
+from boxoffice.warehouse.schema import (
+    alert_events,
+    alert_silences,
+    alert_states,
+    notification_attempts,
+    notifications,
+)
 
 _SALES_DAILY = (
     "select local_date, venue_id, channel, tickets_sold, gross_cents, refunded_tickets,"
@@ -48,12 +60,26 @@ def read_alert_sales(
     return daily, per_event, events
 
 
+@reads("source.venues", "analytics.events")
+def read_labels(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> dict[str, str]:
+    """What people call a scope key: each venue's and each of the run's events' name."""
+    rows = read_frame(
+        "select venue_id as key, name from source.venues union all"
+        " select event_id, name from analytics.events where as_of = $1",
+        [as_of],
+        role=role,
+        tenant=tenant,
+    )
+    return dict(rows.rows())
+
+
 @reads("analytics.alert_states")
 def read_alert_states(*, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
     """Every rule and scope's state of ``tenant``."""
     return read_frame(
         "select rule, scope_key, state, since, count::bigint as count, evaluated, value, lower,"
-        " upper from analytics.alert_states order by rule, scope_key",
+        " upper, notified_at, acknowledged_by, acknowledged_at from analytics.alert_states"
+        " order by rule, scope_key",
         role=role,
         tenant=tenant,
     )
@@ -64,36 +90,225 @@ def read_alert_events(*, tenant: Tenant, since: dt.date, role: Role = "reader") 
     """``tenant``'s changes of state evaluated on ``since`` or later, newest first."""
     return read_frame(
         "select as_of, rule, scope_key, from_state, to_state, value, lower, upper, explanation"
-        " from analytics.alert_events where as_of >= $1 order by as_of desc, rule, scope_key",
+        " from analytics.alert_events where as_of >= $1"
+        " order by as_of desc, event_id desc, rule, scope_key",
         [since],
         role=role,
         tenant=tenant,
     )
 
 
-def save_alerts(states: pl.DataFrame, events: pl.DataFrame, *, tenant: str) -> dict[str, int]:
-    """In one transaction for ``tenant``: each state upserted by (rule, scope), each event
-    added once (an event already recorded for its rule, scope and date is left as it is, so a
-    date evaluated again adds nothing). Returns the counts written."""
+@reads("analytics.alert_silences")
+def read_silences(*, tenant: Tenant, role: Role = "pipeline") -> pl.DataFrame:
+    """``tenant``'s silences, newest first (expired ones too)."""
+    return read_frame(
+        "select silence_id, rule, scope_key, until, reason, created_by, created_at"
+        " from analytics.alert_silences order by created_at desc, silence_id desc",
+        role=role,
+        tenant=tenant,
+    )
+
+
+@reads("analytics.notifications")
+def read_notifications(
+    *, tenant: Tenant, status: str | None = None, role: Role = "pipeline"
+) -> pl.DataFrame:
+    """``tenant``'s notifications (all, or those of ``status``), newest first."""
+    return read_frame(
+        "select notification_id, rule, event, evaluated, scope_keys, channel, recipient,"
+        " subject, status, attempts::bigint as attempts, last_error, created_at,"
+        " next_attempt_at, sent_at from analytics.notifications"
+        " where $1::text is null or status = $1 order by created_at desc, notification_id desc",
+        [status],
+        role=role,
+        tenant=tenant,
+    )
+
+
+def save_alerts(
+    states: pl.DataFrame,
+    events: pl.DataFrame,
+    *,
+    tenant: str,
+    queued: list[dict] = (),
+    notified: list[tuple[str, str]] = (),
+    now: dt.datetime | None = None,
+) -> dict[str, int]:
+    """In one transaction for ``tenant``: each state upserted by (rule, scope) — who
+    acknowledged it is kept while its state stays the same —, each event added, each
+    notification queued once (one already queued under its key, channel and recipient is left
+    as it is, so a date evaluated again queues nothing), and ``notified_at = now`` on the
+    (rule, scope) pairs notified. Returns the counts written."""
+    now = now or dt.datetime.now(dt.UTC)
     with engine.connect("pipeline", tenant=tenant) as conn:
-        written = {"states": 0, "events": 0}
+        written = {"states": 0, "events": 0, "notifications": 0}
         if states.height:
-            rows = [{**r, "tenant_id": tenant} for r in states.iter_rows(named=True)]
+            columns = [c.name for c in alert_states.c if not c.name.startswith("acknowledged")]
+            rows = [
+                {**{k: r[k] for k in columns if k in r}, "tenant_id": tenant}
+                for r in states.iter_rows(named=True)
+            ]
             statement = insert(alert_states).values(rows)
             keys = ["tenant_id", "rule", "scope_key"]
+            same = alert_states.c.state == statement.excluded.state
             statement = statement.on_conflict_do_update(
                 index_elements=keys,
                 set_={
-                    c.name: statement.excluded[c.name] for c in alert_states.c if c.name not in keys
+                    **{c: statement.excluded[c] for c in columns if c not in keys},
+                    "acknowledged_by": sa.case((same, alert_states.c.acknowledged_by)),
+                    "acknowledged_at": sa.case((same, alert_states.c.acknowledged_at)),
                 },
             )
             written["states"] = conn.execute(statement).rowcount
         if events.height:
             rows = [{**r, "tenant_id": tenant} for r in events.iter_rows(named=True)]
+            written["events"] = conn.execute(insert(alert_events).values(rows)).rowcount
+        if queued:
+            rows = [
+                {**q, "tenant_id": tenant, "created_at": now, "next_attempt_at": now}
+                for q in queued
+            ]
             statement = (
-                insert(alert_events)
+                insert(notifications)
                 .values(rows)
-                .on_conflict_do_nothing(index_elements=["tenant_id", "rule", "scope_key", "as_of"])
+                .on_conflict_do_nothing(index_elements=["tenant_id", "key", "channel", "recipient"])
             )
-            written["events"] = conn.execute(statement).rowcount
+            written["notifications"] = conn.execute(statement).rowcount
+        for rule, scope_key in notified:
+            conn.execute(
+                sa.update(alert_states)
+                .where(alert_states.c.rule == rule, alert_states.c.scope_key == scope_key)
+                .values(notified_at=now)
+            )
     return written
+
+
+def deliver_due(
+    send: Callable[[dict], None],
+    *,
+    tenant: str,
+    now: dt.datetime,
+    deadline: float,
+    backoff: Callable[[int], dt.timedelta],
+) -> dict[str, int]:
+    """Try each of ``tenant``'s queued notifications that is due (``next_attempt_at`` ≤
+    ``now``), oldest first, until none is left or the clock passes ``deadline``
+    (``time.monotonic()``). Each is claimed in its own transaction (``for update skip locked``:
+    two evaluations at once never send one twice), ``send(row)`` is called — it raises to
+    fail — and the attempt is recorded with it: ``sent``, or still ``queued`` with its error
+    and its next attempt ``backoff(attempts)`` later. Returns the counts sent and failed."""
+    done = {"sent": 0, "failed": 0}
+    tried: list[int] = []
+    while time.monotonic() < deadline:
+        with engine.connect("pipeline", tenant=tenant) as conn:
+            row = (
+                conn.execute(
+                    sa.select(notifications)
+                    .where(
+                        notifications.c.status == "queued",
+                        notifications.c.next_attempt_at <= now,
+                        notifications.c.notification_id.not_in(tried),
+                    )
+                    .order_by(notifications.c.created_at, notifications.c.notification_id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                break
+            row = dict(row)
+            tried.append(row["notification_id"])
+            started = time.monotonic()
+            try:
+                send(row)
+                error = None
+            except Exception as exc:  # recorded, never raised: the queue keeps it
+                error = str(exc) or type(exc).__name__
+            attempts = row["attempts"] + 1
+            at = dt.datetime.now(dt.UTC)
+            conn.execute(
+                insert(notification_attempts).values(
+                    tenant_id=tenant,
+                    notification_id=row["notification_id"],
+                    attempt=attempts,
+                    attempted_at=at,
+                    seconds=round(time.monotonic() - started, 3),
+                    error=error,
+                )
+            )
+            conn.execute(
+                sa.update(notifications)
+                .where(notifications.c.notification_id == row["notification_id"])
+                .values(
+                    attempts=attempts,
+                    status="queued" if error else "sent",
+                    last_error=error,
+                    sent_at=None if error else at,
+                    next_attempt_at=now + backoff(attempts) if error else row["next_attempt_at"],
+                )
+            )
+            done["failed" if error else "sent"] += 1
+    return done
+
+
+@reads("analytics.notifications")
+def failing_channels(*, tenant: Tenant, attempts: int, role: Role = "pipeline") -> pl.DataFrame:
+    """Per channel of ``tenant``: whether a notification is still queued after ``attempts``
+    attempts or more (``failing``), and the last error of the most tried."""
+    return read_frame(
+        "select channel, bool_or(status = 'queued' and attempts >= $1) as failing,"
+        " (array_agg(last_error order by (status = 'queued') desc, attempts desc,"
+        " notification_id desc))[1] as last_error, max(attempts)::bigint as attempts"
+        " from analytics.notifications group by channel order by channel",
+        [attempts],
+        role=role,
+        tenant=tenant,
+    )
+
+
+def add_silence(
+    *, tenant: str, rule: str, scope_key: str | None, until: dt.datetime, reason: str, by: str
+) -> int:
+    """Silence ``rule`` (one scope, or every scope) of ``tenant`` until ``until``."""
+    with engine.connect("pipeline", tenant=tenant) as conn:
+        return conn.execute(
+            insert(alert_silences)
+            .values(
+                tenant_id=tenant,
+                rule=rule,
+                scope_key=scope_key,
+                until=until,
+                reason=reason,
+                created_by=by,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+            .returning(alert_silences.c.silence_id)
+        ).scalar_one()
+
+
+class Refused(ValueError):
+    """The database refused an acknowledgement; the message says why."""
+
+
+def acknowledge(*, tenant: str, rule: str, scope_key: str, by: str) -> dict:
+    """Acknowledge a firing alert as the reader role, through ``analytics.acknowledge_alert``."""
+    try:
+        with engine.connect("reader", tenant=tenant) as conn:
+            row = (
+                conn.execute(
+                    sa.text(
+                        "select rule, scope_key, state, acknowledged_by, acknowledged_at"
+                        " from analytics.acknowledge_alert(:rule, :scope, :by)"
+                    ),
+                    {"rule": rule, "scope": scope_key, "by": by},
+                )
+                .mappings()
+                .one()
+            )
+    except sa.exc.DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == REFUSED:
+            raise Refused(exc.orig.diag.message_primary) from None
+        raise
+    return dict(row)

@@ -911,6 +911,9 @@ alert_states = sa.Table(
     sa.Column("count", sa.Integer, nullable=False),
     sa.Column("evaluated", sa.Date, nullable=False),
     *_measured(),
+    _ts("notified_at", nullable=True),  # the last notification queued for it (migration 0017)
+    sa.Column("acknowledged_by", sa.Text),  # while firing, through analytics.acknowledge_alert
+    _ts("acknowledged_at", nullable=True),
     sa.CheckConstraint(f"state in {ALERT_STATES}", name="state_known"),
     sa.CheckConstraint("count >= 0", name="count_non_negative"),
     sa.PrimaryKeyConstraint("tenant_id", "rule", "scope_key"),
@@ -921,6 +924,7 @@ alert_events = sa.Table(
     "alert_events",
     metadata,
     _tenant(),
+    sa.Column("event_id", sa.BigInteger, sa.Identity(), nullable=False),
     sa.Column("rule", sa.Text, nullable=False),
     sa.Column("scope_key", sa.Text, nullable=False),
     sa.Column("as_of", sa.Date, nullable=False),
@@ -935,7 +939,75 @@ alert_events = sa.Table(
         f"from_state in {ALERT_STATES} and to_state in {ALERT_STATES} and from_state <> to_state",
         name="a_change",
     ),
-    sa.PrimaryKeyConstraint("tenant_id", "rule", "scope_key", "as_of"),
+    sa.PrimaryKeyConstraint("tenant_id", "event_id"),
+    sa.Index(None, "tenant_id", "as_of"),
+    schema="analytics",
+)
+
+# notifications (migration 0017): the queue and log of every message an alert sends, one row
+# per channel and recipient (a webhook's recipient is its channel: the URL is a secret), and
+# every delivery attempt; silences keep a rule (and scope) from notifying until a time
+NOTIFICATION_EVENTS = ("firing", "resolved", "renotify", "test")
+NOTIFICATION_STATUSES = ("queued", "sent")
+
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    _tenant(),
+    sa.Column("notification_id", sa.BigInteger, sa.Identity(), nullable=False),
+    sa.Column("key", sa.Text, nullable=False),  # what makes it once: rule, date, event
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("evaluated", sa.Date),
+    sa.Column("scope_keys", sa.ARRAY(sa.Text), nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("recipient", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="queued"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    _ts("created_at"),
+    _ts("next_attempt_at"),
+    _ts("sent_at", nullable=True),
+    sa.CheckConstraint(_in("event", NOTIFICATION_EVENTS), name="event_known"),
+    sa.CheckConstraint(_in("status", NOTIFICATION_STATUSES), name="status_known"),
+    sa.PrimaryKeyConstraint("tenant_id", "notification_id"),
+    sa.UniqueConstraint("tenant_id", "key", "channel", "recipient"),
+    sa.Index(None, "tenant_id", "status", "next_attempt_at"),
+    schema="analytics",
+)
+
+notification_attempts = sa.Table(
+    "notification_attempts",
+    metadata,
+    _tenant(),
+    sa.Column("notification_id", sa.BigInteger, nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    _ts("attempted_at"),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("error", sa.Text),  # none: delivered
+    sa.PrimaryKeyConstraint("tenant_id", "notification_id", "attempt"),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "notification_id"],
+        ["analytics.notifications.tenant_id", "analytics.notifications.notification_id"],
+    ),
+    schema="analytics",
+)
+
+alert_silences = sa.Table(
+    "alert_silences",
+    metadata,
+    _tenant(),
+    sa.Column("silence_id", sa.BigInteger, sa.Identity(), nullable=False),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("scope_key", sa.Text),  # none: every scope of the rule
+    _ts("until"),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    _ts("created_at"),
+    sa.PrimaryKeyConstraint("tenant_id", "silence_id"),
     schema="analytics",
 )
 

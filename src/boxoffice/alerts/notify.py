@@ -12,7 +12,9 @@ A silenced scope (a silence of its rule, for it or for every scope, until a late
 left out. The scopes of one rule and event go in **one** message (a channel outage that drops
 every venue is one notification listing the venues), sent to each of the rule's channels: one
 row per channel and recipient (an e-mail address; a webhook's channel name). The key — rule,
-date evaluated, event — makes it once: a date evaluated again queues nothing new.
+date evaluated, event — makes it once: a date evaluated again queues nothing new (a rule judged
+on every evaluation, like ``delivery-failing``, changes state at most once per evaluation, and
+its key holds the evaluation's time).
 
 The built-in ``delivery-failing`` rule, whose scopes are channels, notifies through the
 tenant's other channels (through the failing ones only when there are no others).
@@ -93,7 +95,7 @@ def plan(
                     queued.append(
                         message
                         | {
-                            "key": f"{rule.name}|{as_of}|{event}",
+                            "key": _key(rule, as_of, event, now),
                             "channel": name,
                             "recipient": recipient,
                         }
@@ -101,6 +103,13 @@ def plan(
             if targets:
                 notified += [(rule.name, r["scope_key"]) for r in rows]
     return queued, notified
+
+
+def _key(rule: Rule, as_of: dt.date, event: str, now: dt.datetime) -> str:
+    """What makes a notification once: its rule, date and event — and, for a rule judged on
+    every evaluation, the evaluation's time."""
+    key = f"{rule.name}|{as_of}|{event}"
+    return f"{key}|{now.isoformat()}" if rule.per_evaluation else key
 
 
 def _due(rule: Rule, notified_at: dt.datetime | None, now: dt.datetime) -> bool:
@@ -153,15 +162,16 @@ def compose(
     tenant_id, tenant_name = tenant
     who = tenant_name or tenant_id
     labels = {tenant_id: who, **labels}
-    scope = rule.scope if rule.scope != "tenant" else "tenant"
+    scope = rule.scope
     shown = [labels.get(r["scope_key"], r["scope_key"]) for r in rows]
     what = shown[0] if len(rows) == 1 else f"{len(rows)} {scope}s"
+    named = "" if scope == "tenant" else f"{scope} "
     subject = f"[boxoffice] {who}: {rule.name} {WORDS[event]} ({what})"
     lines = [
         f"{rule.name} is {WORDS[event]} for {who}, evaluated {as_of}.",
         rule.description,
         "",
-        *(f"- {scope} {label}: {r['explanation']}" for label, r in zip(shown, rows, strict=True)),
+        *(f"- {named}{label}: {r['explanation']}" for label, r in zip(shown, rows, strict=True)),
     ]
     if event in ("firing", "renotify"):
         first = rows[0]["scope_key"]

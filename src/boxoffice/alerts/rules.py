@@ -75,6 +75,12 @@ class Rule:
     description: str = ""
     line: int = 0  # where the rule starts in its file
 
+    @property
+    def per_evaluation(self) -> bool:
+        """Judged on every evaluation, not once per date: what it watches (a run, the
+        notification queue) changes within a day."""
+        return self.condition in ("run_failed", "delivery_failed")
+
 
 @dataclass(frozen=True)
 class Delivery:

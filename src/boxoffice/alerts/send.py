@@ -79,6 +79,7 @@ def _send_email(parts, notification: dict, timeout: float) -> None:
     message["Subject"] = notification["subject"]
     message["From"] = query.get("from", f"boxoffice@{parts.hostname}")
     message["To"] = notification["recipient"]
+    message["Message-ID"] = f"<notification-{notification['notification_id']}@boxoffice>"
     message.set_content(notification["body"])
     if parts.scheme == "smtps":
         server = smtplib.SMTP_SSL(
@@ -104,7 +105,8 @@ def post_webhook(channel: Channel, notification: dict, *, timeout: float) -> Non
         raise DeliveryError(f"{channel.url_env} is not set: no URL for channel {channel.name}")
     if urlsplit(url).scheme not in ("http", "https"):
         raise DeliveryError(f"{channel.url_env}: an http:// or https:// URL")
-    payload = notification["payload"]
+    # the id lets a receiver drop a message it got twice (an answer lost after it arrived)
+    payload = {**notification["payload"], "notification_id": notification["notification_id"]}
     if channel.format == "slack":
         payload = {"text": f"*{notification['subject']}*\n{notification['body']}"}
     request = urllib.request.Request(

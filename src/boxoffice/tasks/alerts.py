@@ -90,7 +90,9 @@ def judge_tenant(
         else:
             frame = series.sales_series(daily, per_event, events, rule.scope, scope.tenant)
             judged = evaluate.judge(frame, rule, scope.as_of)
-        after, happened = evaluate.step(before, judged, rule, scope.as_of)
+        after, happened = evaluate.step(
+            before, judged, rule, scope.as_of, again=rule.per_evaluation
+        )
         states.append(after)
         changes.append(happened)
     after = pl.concat(states) if states else pl.DataFrame(schema=evaluate.STATES)

@@ -312,9 +312,11 @@ def test_acknowledged_alerts_are_not_renotified_and_the_reader_cannot_write_stat
         assert [p[1]["event"] for p in hooks.posts] == ["firing"]  # no renotify: acknowledged
         states = stored.read_alert_states(tenant=T).filter(pl.col("rule") == "tickets-drop")
         assert states.select("state", "acknowledged_by").rows() == [("firing", "ann")]
-    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
-        with engine.connect("reader", tenant=T) as conn:
-            conn.execute(sa.text("update analytics.alert_states set acknowledged_by = 'mallory'"))
+    with (
+        pytest.raises(sa.exc.ProgrammingError, match="permission denied"),
+        engine.connect("reader", tenant=T) as conn,
+    ):
+        conn.execute(sa.text("update analytics.alert_states set acknowledged_by = 'mallory'"))
 
 
 def test_no_secret_reaches_a_table(migrated_db, tmp_path, monkeypatch):

@@ -861,6 +861,252 @@ def pricing_export(tenant: str | None, out: Path | None) -> None:
     click.echo(f"{frame.height} approved prices → {out}", err=True)
 
 
+# -------------------------------------------------------------------------------- alerts
+@main.group()
+def alerts() -> None:
+    """Alert rules (alerts.yaml): list, show, acknowledge, silence, test and evaluate them."""
+
+
+def _rule_set():
+    """The project's alerts.yaml, or its one-line error and exit 2."""
+    from boxoffice.alerts.rules import RulesError, read_rules
+    from boxoffice.pipeline.runner import project_dir
+    from boxoffice.tasks.base import ALERT_RULES
+
+    try:
+        return read_rules(project_dir() / ALERT_RULES)
+    except RulesError as exc:
+        _fail(str(exc), 2)
+
+
+def _rules_of(tenant: str):
+    """The tenant's rules, channels and delivery settings from the project's alerts.yaml."""
+    from boxoffice.warehouse.reads import list_tenants
+
+    rule_set = _rule_set()
+    names = dict(list_tenants().rows())
+    if tenant not in names:
+        _fail(f"unknown tenant {tenant}", 2)
+    own, channels = rule_set.for_tenant(tenant, names[tenant])
+    return names[tenant], own, channels, rule_set.delivery
+
+
+def _rule(own, name: str):
+    found = next((r for r in own if r.name == name), None)
+    if found is None:
+        _fail(f"no rule {name} for this tenant (rules: {', '.join(r.name for r in own)})", 2)
+    return found
+
+
+def _rule_line(rule) -> str:
+    what = rule.description or " ".join(
+        str(v) for v in (rule.metric, rule.of, rule.condition) if v is not None
+    )
+    return (
+        f"{rule.name:<22} {rule.kind:<11} {rule.scope:<8} {rule.cadence:<8} for {rule.pending}"
+        f"  → {', '.join(rule.notify) or 'nobody'}  {what}"
+    )
+
+
+@alerts.command("list")
+@TENANT_OPTION
+@handle_errors
+def alerts_list(tenant: str | None) -> None:
+    """The tenant's rules, and the scopes of each that are firing or pending."""
+    from boxoffice.warehouse import alerts as stored
+
+    tenant = _pricing_tenant(tenant)
+    name, own, _, _ = _rules_of(tenant)
+    states = stored.read_alert_states(tenant=tenant)
+    click.echo(f"{name}: {len(own)} rules")
+    for rule in own:
+        mine = states.filter(states["rule"] == rule.name)
+        counts = dict(mine.group_by("state").len().rows())
+        now = ", ".join(f"{counts[s]} {s}" for s in ("firing", "pending") if counts.get(s))
+        click.echo(_rule_line(rule) + (f"  [{now}]" if now else ""))
+
+
+@alerts.command("show")
+@click.argument("rule")
+@TENANT_OPTION
+@click.option("--days", type=click.IntRange(1, 3660), default=30, show_default=True)
+@handle_errors
+def alerts_show(rule: str, tenant: str | None, days: int) -> None:
+    """One rule: its scopes' states, its changes and its notifications of the last DAYS."""
+    import polars as pl
+
+    from boxoffice.warehouse import alerts as stored
+
+    tenant = _pricing_tenant(tenant)
+    _, own, _, _ = _rules_of(tenant)
+    found = _rule(own, rule)
+    click.echo(_rule_line(found))
+    states = stored.read_alert_states(tenant=tenant).filter(pl.col("rule") == rule)
+    click.echo(f"\nscopes ({states.height}):")
+    for s in states.iter_rows(named=True):
+        ack = f"  acknowledged by {s['acknowledged_by']}" if s["acknowledged_by"] else ""
+        value = "none" if s["value"] is None else f"{s['value']:g}"
+        click.echo(
+            f"  {s['scope_key']}  {s['state']:<8} since {s['since']}  value {value}"
+            f"  (evaluated {s['evaluated']}){ack}"
+        )
+    since = _as_of(None) - dt.timedelta(days=days)  # days back from the newest sale
+    events = stored.read_alert_events(tenant=tenant, since=since, role="pipeline").filter(
+        pl.col("rule") == rule
+    )
+    click.echo(f"\nchanges since {since} ({events.height}):")
+    for e in events.iter_rows(named=True):
+        click.echo(f"  {e['as_of']}  {e['from_state']} → {e['to_state']}  {e['explanation']}")
+    sent = stored.read_notifications(tenant=tenant).filter(pl.col("rule") == rule)
+    click.echo(f"\nnotifications ({sent.height}):")
+    for n in sent.head(20).iter_rows(named=True):
+        error = f"  last error: {n['last_error']}" if n["last_error"] else ""
+        click.echo(
+            f"  {n['created_at']:%Y-%m-%d %H:%M}  {n['event']:<8} {n['channel']}:{n['recipient']}"
+            f"  {n['status']} after {n['attempts']} attempt(s){error}"
+        )
+
+
+@alerts.command("ack")
+@click.argument("rule")
+@click.argument("scope")
+@click.option("--by", required=True, help="Who acknowledges (recorded).")
+@TENANT_OPTION
+@handle_errors
+def alerts_ack(rule: str, scope: str, by: str, tenant: str | None) -> None:
+    """Acknowledge a firing alert: it is not re-notified while it keeps firing."""
+    from boxoffice.warehouse import alerts as stored
+
+    tenant = _pricing_tenant(tenant)
+    try:
+        row = stored.acknowledge(tenant=tenant, rule=rule, scope_key=scope, by=by)
+    except stored.Refused as exc:
+        _fail(str(exc))
+    click.echo(f"{rule} {scope}: acknowledged by {row['acknowledged_by']}")
+
+
+def _until(value: str) -> dt.datetime:
+    try:
+        until = dt.datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"--until: a time like '2026-12-24 18:00' (UTC) or with an offset, got {value!r}", 2)
+    until = until if until.tzinfo else until.replace(tzinfo=dt.UTC)
+    if until <= dt.datetime.now(dt.UTC):
+        _fail(f"--until: {value} is not in the future", 2)
+    return until
+
+
+@alerts.command("silence")
+@click.argument("rule")
+@click.option("--scope", default=None, help="Only this scope [default: every scope].")
+@click.option("--until", "until", required=True, help="'YYYY-MM-DD HH:MM', UTC unless given.")
+@click.option("--reason", required=True)
+@click.option("--by", required=True)
+@TENANT_OPTION
+@handle_errors
+def alerts_silence(
+    rule: str, scope: str | None, until: str, reason: str, by: str, tenant: str | None
+) -> None:
+    """Silence a rule (or one scope of it): it is evaluated, but notifies nobody until then."""
+    from boxoffice.warehouse import alerts as stored
+
+    tenant = _pricing_tenant(tenant)
+    _, own, _, _ = _rules_of(tenant)
+    _rule(own, rule)
+    ends = _until(until)
+    stored.add_silence(tenant=tenant, rule=rule, scope_key=scope, until=ends, reason=reason, by=by)
+    ends = ends.astimezone(dt.UTC)
+    click.echo(f"{rule} {scope or '(every scope)'}: silenced until {ends:%Y-%m-%d %H:%M} UTC")
+
+
+@alerts.command("test")
+@click.argument("rule")
+@TENANT_OPTION
+@click.option(
+    "--history",
+    type=click.IntRange(1, 730),
+    default=None,
+    help="Send nothing: show when the rule would have fired over the last N days.",
+)
+@click.option("--as-of", "as_of", default=None, help="The last day [default: the newest sale].")
+@handle_errors
+def alerts_test(rule: str, tenant: str | None, history: int | None, as_of: str | None) -> None:
+    """Send a test message through the rule's channels, or with --history N replay it."""
+    from boxoffice.alerts import outbox
+    from boxoffice.tasks import alerts as task
+
+    tenant = _pricing_tenant(tenant)
+    name, own, channels, delivery = _rules_of(tenant)
+    found = _rule(own, rule)
+    day = _as_of(as_of)
+    if history is None:
+        try:
+            sent = outbox.send_sample((tenant, name), found, channels, delivery, as_of=day)
+        except ValueError as exc:
+            _fail(str(exc), 2)
+        for n in sent.iter_rows(named=True):
+            error = f": {n['last_error']}" if n["last_error"] else ""
+            click.echo(f"{n['channel']}:{n['recipient']}  {n['status']}{error}")
+        if (sent["status"] != "sent").any():
+            _fail("not every test message was delivered (they stay queued and are retried)")
+        return
+    from boxoffice import warehouse
+
+    warehouse.refresh_sales([tenant])
+    try:
+        events = task.rule_history(found, tenant=tenant, as_of=day, days=history)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    fired = events.filter(events["to_state"] == "firing")
+    click.echo(
+        f"{rule} over the {history} days to {day}: would have fired {fired.height} time(s)"
+        f" in {fired['scope_key'].n_unique()} scope(s)"
+    )
+    for e in events.iter_rows(named=True):
+        click.echo(
+            f"  {e['as_of']}  {e['scope_key']}  {e['from_state']} → {e['to_state']}"
+            f"  {e['explanation']}"
+        )
+
+
+def _as_of(value: str | None) -> dt.date:
+    from boxoffice.warehouse.reads import sale_dates
+
+    if value is None:
+        newest = sale_dates()[1]
+        if newest is None:
+            _fail("no sales yet: load data first", 2)
+        return newest
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"--as-of: a date like 2026-10-31, got {value!r}", 2)
+
+
+@alerts.command("evaluate")
+@click.option("--as-of", "as_of", default=None, help="The date [default: the newest sale].")
+@click.option("--tenant", default=None, help="Only this tenant (UUID) [default: every tenant].")
+@handle_errors
+def alerts_evaluate(as_of: str | None, tenant: str | None) -> None:
+    """Judge the rules now, between runs: states, events, notifications (and retries)."""
+    from boxoffice.pipeline.runner import check
+    from boxoffice.tasks import alerts as task
+
+    from boxoffice import warehouse
+
+    _rule_set()
+    run = check(_as_of(as_of), tenant)
+    warehouse.refresh_sales(run.tenants)  # the sales facts up to the minute, as a run does
+    summary = task.summary_rows(task.evaluate_rules(run, task.TASK.configure()))
+    names = dict(warehouse.list_tenants().rows())
+    for row in summary:
+        click.echo(
+            f"{names[row['tenant']]}: {row['firing']} firing, {row['pending']} pending, "
+            f"{row['changes']} change(s), {row['queued']} queued, {row['sent']} sent, "
+            f"{row['failed']} failed"
+        )
+
+
 # ---------------------------------------------------------------------------- dashboards
 @main.command()
 @click.option("--port", type=click.IntRange(1, 65535), default=8866, show_default=True)

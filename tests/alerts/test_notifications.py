@@ -10,6 +10,8 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
+from boxoffice.tasks.alerts import record_run
+from boxoffice.tasks.context import RunContext
 from boxoffice.warehouse import alerts as stored
 from boxoffice.warehouse import engine, loading
 from tests.alerts.servers import PASSWORD, closed_port, http_server, mail_server
@@ -336,3 +338,30 @@ def test_no_secret_reaches_a_table(migrated_db, tmp_path, monkeypatch):
         )
     for secret in ("T0-secret", "n0t-the-pa55w0rd", PASSWORD, "127.0.0.1"):
         assert secret not in everything
+
+
+def test_a_failed_run_fires_run_failed_and_the_next_that_succeeds_resolves_it(
+    migrated_db, tmp_path, monkeypatch
+):
+    (tmp_path / "alerts.yaml").write_text(
+        "channels: {hook: {type: webhook, url_env: TEST_HOOK_URL}}\n"
+        "rules:\n"
+        "  - {name: run-failed, kind: operational, condition: run_failed, notify: hook}\n"
+    )
+    monkeypatch.setenv("BOXOFFICE_PROJECT_DIR", str(tmp_path))
+    dropping()
+    run = RunContext(as_of=D, tenants=(T,))
+    with http_server() as (base, hooks):
+        monkeypatch.setenv("TEST_HOOK_URL", f"{base}/hook")
+        record_run(run, "task rfm failed: ZeroDivisionError: division by zero", now=T0)
+        record_run(run, "task rfm failed: again", now=T0 + dt.timedelta(minutes=5))  # a retry
+        record_run(run, None, now=T0 + dt.timedelta(minutes=10))
+        assert [(p[1]["event"], p[1]["scopes"][0]["explanation"]) for p in hooks.posts] == [
+            ("firing", "task rfm failed: ZeroDivisionError: division by zero"),
+            ("resolved", f"the run of {D} succeeded"),
+        ]
+    events = stored.read_alert_events(tenant=T, since=D, role="pipeline")
+    assert events.select("rule", "from_state", "to_state").rows() == [
+        ("run-failed", "firing", "resolved"),
+        ("run-failed", "ok", "firing"),
+    ]

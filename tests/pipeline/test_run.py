@@ -14,6 +14,7 @@ from boxoffice import forecast, metrics, warehouse
 from boxoffice.cli import main
 from boxoffice.pipeline import runner
 from boxoffice.warehouse import engine
+from tests.alerts.servers import mail_server
 
 AS_OF = dt.date(2026, 10, 31)
 TASKS = (  # Ploomber runs them in an order that respects the upstream edges
@@ -311,17 +312,32 @@ def test_a_second_run_while_one_holds_the_lock_is_refused(env):
         runner.run(AS_OF, progress=False)
 
 
-def test_a_failing_task_is_recorded_with_its_reason(env):
+def test_a_failing_task_is_recorded_with_its_reason_and_mailed_by_the_run_failed_rule(
+    env, tmp_path, monkeypatch
+):
     with engine.connect() as conn:  # (a forced run rebuilds the sales facts)
         conn.execute(sa.text("revoke insert on analytics.sales_daily from boxoffice_pipeline"))
     try:
-        with pytest.raises(
-            runner.PipelineError, match=r"task sales-aggregates failed: .*permission denied"
+        with (
+            mail_server(tmp_path) as (url, mailbox),
+            pytest.raises(
+                runner.PipelineError, match=r"task sales-aggregates failed: .*permission denied"
+            ),
         ):
+            monkeypatch.setenv("BOXOFFICE_SMTP_URL", url)
             runner.run(AS_OF, force=True, progress=False)
     finally:
         with engine.connect() as conn:
             conn.execute(sa.text("grant insert on analytics.sales_daily to boxoffice_pipeline"))
+    # the project's run-failed rule told operations, per tenant, though no task finished
+    names = dict(warehouse.list_tenants().rows())
+    assert sorted((m[1], m[2]["Subject"]) for m in mailbox.messages) == sorted(
+        (["operations@boxoffice.example"], f"[boxoffice] {name}: run-failed firing ({name})")
+        for name in names.values()
+    )
+    assert all(
+        "permission denied for table sales_daily" in m[2].get_content() for m in mailbox.messages
+    )
     with engine.connect() as conn:
         status, error = conn.execute(
             sa.text(

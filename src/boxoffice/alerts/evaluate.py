@@ -188,3 +188,17 @@ def step(
         pl.DataFrame(rows, schema=STATES, orient="row").sort("scope_key"),
         pl.DataFrame(events, schema=EVENTS, orient="row"),
     )
+
+
+def replay(daily: pl.DataFrame, rule: Rule, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The changes of state ``rule`` would have made had it been evaluated on every day from
+    ``start`` to ``end``, every scope starting ``ok`` (:data:`EVENTS`): how a threshold
+    would have behaved, before it pages anyone."""
+    states = pl.DataFrame(schema=STATES)
+    changes = []
+    day = start
+    while day <= end:
+        states, happened = step(states, judge(daily, rule, day), rule, day)
+        changes.append(happened)
+        day += dt.timedelta(days=1)
+    return pl.concat([pl.DataFrame(schema=EVENTS), *changes])

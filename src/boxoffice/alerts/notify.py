@@ -89,20 +89,22 @@ def plan(
                 continue
             targets = _targets(rule, channels, after)
             message = compose(tenant, rule, event, rows, as_of, labels)
-            for name in targets:
-                channel = channels[name]
-                for recipient in channel.to if channel.type == "email" else (name,):
-                    queued.append(
-                        message
-                        | {
-                            "key": _key(rule, as_of, event, now),
-                            "channel": name,
-                            "recipient": recipient,
-                        }
-                    )
+            queued += addressed(message, _key(rule, as_of, event, now), targets, channels)
             if targets:
                 notified += [(rule.name, r["scope_key"]) for r in rows]
     return queued, notified
+
+
+def addressed(
+    message: dict, key: str, targets: tuple[str, ...], channels: dict[str, Channel]
+) -> list[dict]:
+    """``message`` once per channel of ``targets`` and recipient (each address of an e-mail
+    channel; a webhook's channel name), under ``key``."""
+    return [
+        message | {"key": key, "channel": name, "recipient": recipient}
+        for name in targets
+        for recipient in (channels[name].to if channels[name].type == "email" else (name,))
+    ]
 
 
 def _key(rule: Rule, as_of: dt.date, event: str, now: dt.datetime) -> str:

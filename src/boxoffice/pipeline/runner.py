@@ -128,6 +128,7 @@ def run(
                 message = _failure(exc)
                 runs.record_finish(run_id, "failed", error=message)
                 log.error("run %s failed: %s", run_id, message)
+                _tell_run_failed(params, message)
                 raise PipelineError(message) from exc
             ran = tuple(n for n, r in zip(report["name"], report["Ran?"], strict=True) if r)
             skipped = tuple(n for n in report["name"] if n not in ran)
@@ -136,6 +137,7 @@ def run(
             status = "succeeded" if ran else "skipped"
             runs.record_finish(run_id, status, report_path=directory)
             log.info("run %s %s: ran %s", run_id, status, ", ".join(ran) or "nothing")
+            _tell_run_failed(params, None)
     return RunOutcome(
         params.as_of,
         params.tenants,
@@ -144,6 +146,17 @@ def run(
         skipped,
         round(time.perf_counter() - started, 2),
     )
+
+
+def _tell_run_failed(params: context.RunContext, error: str | None) -> None:
+    """Fire (``error``) or resolve the tenants' ``run_failed`` alerts. The run's own outcome is
+    already recorded: a problem here is logged, never raised over it."""
+    from boxoffice.tasks.alerts import record_run
+
+    try:
+        record_run(params, error)
+    except Exception:
+        log.exception("the run_failed alerts could not be judged")
 
 
 @contextmanager

@@ -6,7 +6,8 @@ budget — what is not delivered stays queued and is retried, with backoff, by l
 evaluations.
 
 Judged here: threshold and change rules on the sales metrics, and the built-in
-``delivery-failing`` rule; the other kinds and metrics are listed as not judged. A rules file
+``delivery-failing`` rule; ``run_failed`` rules are judged by the runner when a run finishes
+(:func:`record_run`); the other kinds and metrics are listed as not judged. A rules file
 that is not right fails the task before any tenant is judged; a date judged again changes
 nothing and queues nothing (it only retries what is queued).
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from boxoffice import config
-from boxoffice.alerts import evaluate, notify, rules, send, series
+from boxoffice.alerts import evaluate, notify, outbox, rules, series
 from boxoffice.tasks import context
 from boxoffice.tasks.base import ALERT_RULES, Outcome, Scope, Task, progress
 from boxoffice.warehouse import alerts as stored
@@ -41,9 +42,9 @@ class Params:
 
 
 def judged_here(rule: rules.Rule) -> bool:
-    return (
-        rule.kind in ("threshold", "change") and rule.metric in SALES_METRICS
-    ) or rule.condition == "delivery_failed"
+    return (rule.kind in ("threshold", "change") and rule.metric in SALES_METRICS) or (
+        rule.condition in ("delivery_failed", "run_failed")
+    )
 
 
 def rules_file(params: Params) -> Path:
@@ -79,64 +80,116 @@ def judge_tenant(
     """One tenant's rules on ``scope.as_of``: its new states and events, the notifications
     they send, and the rules left."""
     daily, per_event, events = scope.read(stored.read_alert_sales, days=params.history_days)
-    before = scope.read(stored.read_alert_states)
     failing = scope.read(stored.failing_channels, attempts=delivery.failing_after)
-    states, changes = [], []
+    judged = {}
     for rule in own:
-        if not judged_here(rule):
-            continue
         if rule.condition == "delivery_failed":
-            judged = delivery_judged(failing)
-        else:
+            judged[rule] = delivery_judged(failing)
+        elif rule.kind in ("threshold", "change") and rule.metric in SALES_METRICS:
             frame = series.sales_series(daily, per_event, events, rule.scope, scope.tenant)
-            judged = evaluate.judge(frame, rule, scope.as_of)
-        after, happened = evaluate.step(
-            before, judged, rule, scope.as_of, again=rule.per_evaluation
-        )
+            judged[rule] = evaluate.judge(frame, rule, scope.as_of)
+    settled = settle(
+        (scope.tenant, name),
+        judged,
+        channels,
+        before=scope.read(stored.read_alert_states),
+        silences=scope.read(stored.read_silences),
+        labels=scope.read(stored.read_labels),
+        as_of=scope.as_of,
+        now=now,
+    )
+    return settled | {"not judged": [r.name for r in own if not judged_here(r)]}
+
+
+def settle(
+    tenant: tuple[str, str],
+    judged: dict[rules.Rule, pl.DataFrame],
+    channels: dict[str, rules.Channel],
+    *,
+    before: pl.DataFrame,
+    silences: pl.DataFrame,
+    labels: dict[str, str],
+    as_of: dt.date,
+    now: dt.datetime,
+) -> dict:
+    """The rules' judgements turned into states, events and the notifications to queue."""
+    states, changes = [], []
+    for rule, frame in judged.items():
+        after, happened = evaluate.step(before, frame, rule, as_of, again=rule.per_evaluation)
         states.append(after)
         changes.append(happened)
     after = pl.concat(states) if states else pl.DataFrame(schema=evaluate.STATES)
     changed = pl.concat(changes) if changes else pl.DataFrame(schema=evaluate.EVENTS)
     queued, notified = notify.plan(
-        tenant=(scope.tenant, name),
-        rules=own,
+        tenant=tenant,
+        rules=tuple(judged),
         channels=channels,
         before=before,
         after=after,
         events=changed,
-        silences=scope.read(stored.read_silences),
-        as_of=scope.as_of,
+        silences=silences,
+        as_of=as_of,
         now=now,
-        labels=scope.read(stored.read_labels),
+        labels=labels,
     )
-    return {
-        "states": after,
-        "events": changed,
-        "queued": queued,
-        "notified": notified,
-        "not judged": [r.name for r in own if not judged_here(r)],
-    }
+    return {"states": after, "events": changed, "queued": queued, "notified": notified}
 
 
-def deliver(
-    tenant: str,
-    channels: dict[str, rules.Channel],
-    delivery: rules.Delivery,
-    *,
-    now: dt.datetime,
-    deadline: float,
-) -> dict[str, int]:
-    """Deliver ``tenant``'s due notifications until ``deadline`` (``time.monotonic()``)."""
-
-    def one(row: dict) -> None:
-        channel = channels.get(row["channel"])
-        if channel is None:
-            raise send.DeliveryError(f"channel {row['channel']} is no longer in the rules file")
-        send.deliver(channel, row, timeout=delivery.timeout_seconds)
-
-    return stored.deliver_due(
-        one, tenant=tenant, now=now, deadline=deadline, backoff=notify.backoff
+def save(tenant: str, result: dict, now: dt.datetime) -> dict[str, int]:
+    return stored.save_alerts(
+        result["states"],
+        result["events"],
+        tenant=tenant,
+        queued=result["queued"],
+        notified=result["notified"],
+        now=now,
     )
+
+
+def record_run(
+    run: context.RunContext, error: str | None, *, now: dt.datetime | None = None
+) -> dict[str, dict]:
+    """The ``run_failed`` rules of each tenant of a run that finished: firing when it failed
+    (``error``, its one line), resolved when a later run succeeds; notified and delivered at
+    once. Called by the runner itself, so a failed run is told without any task running."""
+    rule_set = rules.read_rules(rules_file(Params()))
+    now = now or dt.datetime.now(dt.UTC)
+    names = dict(reads.list_tenants().rows())
+    deadline = time.monotonic() + rule_set.delivery.max_seconds
+    done = {}
+    what = error or f"the run of {run.as_of} succeeded"
+    for tenant in run.tenants:
+        own, channels = rule_set.for_tenant(tenant, names.get(tenant, ""))
+        watching = [r for r in own if r.condition == "run_failed"]
+        if not watching:
+            continue
+        judged = pl.DataFrame(
+            {
+                "scope_key": [tenant],
+                "value": [1.0 if error else 0.0],
+                "lower": [None],
+                "upper": [0.0],
+                "breached": [error is not None],
+                "explanation": [what],
+            },
+            schema=evaluate.JUDGED,
+        )
+        result = settle(
+            (tenant, names.get(tenant, "")),
+            dict.fromkeys(watching, judged),
+            channels,
+            before=stored.read_alert_states(tenant=tenant),
+            silences=stored.read_silences(tenant=tenant),
+            labels={},
+            as_of=run.as_of,
+            now=now,
+        )
+        result["written"] = save(tenant, result, now)
+        result["delivered"] = outbox.deliver(
+            tenant, channels, rule_set.delivery, now=now, deadline=deadline
+        )
+        done[tenant] = result
+    return done
 
 
 def evaluate_rules(
@@ -156,30 +209,27 @@ def evaluate_rules(
         result = judge_tenant(
             Scope(TASK, run.as_of, tenant), name, own, channels, rule_set.delivery, params, now
         )
-        result["written"] = stored.save_alerts(
-            result["states"],
-            result["events"],
-            tenant=tenant,
-            queued=result["queued"],
-            notified=result["notified"],
-            now=now,
-        )
+        result["written"] = save(tenant, result, now)
         result["channels"] = channels
         done[tenant] = result
         progress(TASK.name, tenant, i, len(run.tenants), time.perf_counter() - started)
     deadline = time.monotonic() + rule_set.delivery.max_seconds
     for tenant, result in done.items():
-        result["delivered"] = deliver(
+        result["delivered"] = outbox.deliver(
             tenant, result.pop("channels"), rule_set.delivery, now=now, deadline=deadline
         )
     return done
 
 
 def summary(outcome: Outcome) -> pl.DataFrame:
+    return pl.DataFrame(summary_rows(outcome.prepared))
+
+
+def summary_rows(prepared: dict[str, dict]) -> list[dict]:
     """Per tenant: its scopes by state, the changes of this date, the notifications queued and
     delivered, the rules not judged."""
     rows = []
-    for tenant, result in outcome.prepared.items():
+    for tenant, result in prepared.items():
         counts = dict(result["states"].group_by("state").len().rows())
         rows.append(
             {
@@ -192,7 +242,21 @@ def summary(outcome: Outcome) -> pl.DataFrame:
                 "not judged": ", ".join(result["not judged"]),
             }
         )
-    return pl.DataFrame(rows)
+    return rows
+
+
+def rule_history(rule: rules.Rule, *, tenant: str, as_of: dt.date, days: int) -> pl.DataFrame:
+    """The changes of state ``rule`` would have made evaluated on each of the ``days`` days to
+    ``as_of`` (``boxoffice alerts test --history``); nothing is written."""
+    if not (rule.kind in ("threshold", "change") and rule.metric in SALES_METRICS):
+        raise ValueError(
+            f"rule {rule.name}: --history replays threshold and change rules on the sales"
+            f" metrics ({', '.join(sorted(SALES_METRICS))}), not a {rule.kind} rule"
+        )
+    history = days + Params().history_days
+    daily, per_event, events = stored.read_alert_sales(as_of=as_of, tenant=tenant, days=history)
+    frame = series.sales_series(daily, per_event, events, rule.scope, tenant)
+    return evaluate.replay(frame, rule, as_of - dt.timedelta(days=days - 1), as_of)
 
 
 TASK = Task(

@@ -115,7 +115,7 @@ def read_notifications(
 ) -> pl.DataFrame:
     """``tenant``'s notifications (all, or those of ``status``), newest first."""
     return read_frame(
-        "select notification_id, rule, event, evaluated, scope_keys, channel, recipient,"
+        "select notification_id, key, rule, event, evaluated, scope_keys, channel, recipient,"
         " subject, status, attempts::bigint as attempts, last_error, created_at,"
         " next_attempt_at, sent_at from analytics.notifications"
         " where $1::text is null or status = $1 order by created_at desc, notification_id desc",
@@ -172,8 +172,9 @@ def save_alerts(
                 insert(notifications)
                 .values(rows)
                 .on_conflict_do_nothing(index_elements=["tenant_id", "key", "channel", "recipient"])
+                .returning(notifications.c.notification_id)
             )
-            written["notifications"] = conn.execute(statement).rowcount
+            written["notifications"] = len(conn.execute(statement).all())
         for rule, scope_key in notified:
             conn.execute(
                 sa.update(alert_states)

@@ -1089,10 +1089,9 @@ def _as_of(value: str | None) -> dt.date:
 @handle_errors
 def alerts_evaluate(as_of: str | None, tenant: str | None) -> None:
     """Judge the rules now, between runs: states, events, notifications (and retries)."""
+    from boxoffice import warehouse
     from boxoffice.pipeline.runner import check
     from boxoffice.tasks import alerts as task
-
-    from boxoffice import warehouse
 
     _rule_set()
     run = check(_as_of(as_of), tenant)

@@ -11,7 +11,7 @@ from boxoffice.cli import main
 from boxoffice.warehouse import alerts as stored
 from boxoffice.warehouse import loading
 from tests.alerts.servers import http_server
-from tests.alerts.world import D, T, judge, tenant
+from tests.alerts.world import D, T, tenant
 
 ROOT = Path(__file__).parents[2]
 RULES = """

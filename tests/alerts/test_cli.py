@@ -90,7 +90,7 @@ def test_test_sends_a_sample_and_replays_history(project):
     _, hooks = project
     sent = cli("test", "tickets-drop", "--as-of", str(D))
     assert (sent.exit_code, sent.output) == (0, "hook:hook  sent\n")
-    ((path, doc),) = hooks.posts
+    ((_, doc),) = hooks.posts
     assert (doc["event"], doc["subject"]) == (
         "test",
         "[boxoffice] Harbor: tickets-drop test (Harbor)",

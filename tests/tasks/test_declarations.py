@@ -41,7 +41,7 @@ def test_the_edges_by_hand():
     }
     assert tasks.upstream_of(tasks.TASKS["attribution"]) == set()  # it reads source only
     assert tasks.upstream_of(tasks.TASKS["alerts"]) == {"sales-aggregates"}
-    assert tasks.inputs_of(tasks.TASKS["alerts"]) == {"rules"}
+    assert tasks.inputs_of(tasks.TASKS["alerts"]) == {"rules", "source"}  # venue names
 
 
 @pytest.mark.parametrize("name", NAMES)

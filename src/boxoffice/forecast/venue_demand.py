@@ -42,6 +42,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -54,33 +55,44 @@ from boxoffice.lifetime import exit_with_parent
 MEASURES = ("tickets_sold", "gross_cents")
 MIN_ETS_DAYS = 35  # five weeks: a weekly season, a trend and their start values
 MIN_NAIVE_DAYS = 14
-Z = {80: 1.2815515655446004, 95: 1.959963984540054}  # standard normal quantiles
+LEVELS = (80, 95)  # the prediction intervals stored with every forecast, in percent
 SEASON = 7
 MIN_WEIGHT = 0.001  # forms with less Akaike weight do not change a forecast's digits
 
 
 @dataclass(frozen=True)
 class SeriesForecast:
-    """``mean`` and the bounds are arrays of the horizon's length; ``model`` names the form."""
+    """``mean`` and the bounds are arrays of the horizon's length; ``model`` names the form;
+    ``bounds[level]`` is the ``level`` % prediction interval's (lower, upper)."""
 
     model: str
     mean: np.ndarray
-    lower_80: np.ndarray
-    upper_80: np.ndarray
-    lower_95: np.ndarray
-    upper_95: np.ndarray
+    bounds: dict[float, tuple[np.ndarray, np.ndarray]]
+
+    lower_80 = property(lambda self: self.bounds[80][0])
+    upper_80 = property(lambda self: self.bounds[80][1])
+    lower_95 = property(lambda self: self.bounds[95][0])
+    upper_95 = property(lambda self: self.bounds[95][1])
 
 
-def _intervals(model: str, mean: np.ndarray, sd: np.ndarray) -> SeriesForecast:
-    bounds = {}
-    for level, z in Z.items():
-        bounds[f"lower_{level}"] = np.maximum(mean - z * sd, 0.0)
-        bounds[f"upper_{level}"] = np.maximum(mean + z * sd, 0.0)
-    return SeriesForecast(model, np.maximum(mean, 0.0), **bounds)
+def z_of(level: float) -> float:
+    """The standard normal quantile of a central ``level`` % interval (1.96 for 95)."""
+    return NormalDist().inv_cdf(0.5 + level / 200)
 
 
-def forecast_series(y: np.ndarray, horizon: int) -> SeriesForecast:
-    """Forecast the ``horizon`` days after the daily history ``y`` (oldest first, no gaps)."""
+def _intervals(model: str, mean: np.ndarray, sd: np.ndarray, levels) -> SeriesForecast:
+    bounds = {
+        level: (np.maximum(mean - z_of(level) * sd, 0.0), np.maximum(mean + z_of(level) * sd, 0.0))
+        for level in levels
+    }
+    return SeriesForecast(model, np.maximum(mean, 0.0), bounds)
+
+
+def forecast_series(
+    y: np.ndarray, horizon: int, *, levels: tuple[float, ...] = LEVELS
+) -> SeriesForecast:
+    """Forecast the ``horizon`` days after the daily history ``y`` (oldest first, no gaps),
+    with the prediction intervals of ``levels`` (percent, each in (0, 100))."""
     y = np.asarray(y, dtype=float)
     if horizon < 1:
         raise ValueError(f"horizon must be at least 1 day, got {horizon}")
@@ -88,30 +100,33 @@ def forecast_series(y: np.ndarray, horizon: int) -> SeriesForecast:
         raise ValueError("a forecast needs at least one day of history")
     if not np.isfinite(y).all():
         raise ValueError("history has missing or infinite values")
+    if not all(0 < level < 100 for level in levels):
+        raise ValueError(f"interval levels are percentages in (0, 100), got {levels}")
     if np.ptp(y) == 0:
-        return _intervals("constant", np.full(horizon, y[0]), np.zeros(horizon))
+        return _intervals("constant", np.full(horizon, y[0]), np.zeros(horizon), levels)
     if y.size >= MIN_ETS_DAYS:
         try:
             # a pandas series: statsmodels 0.15's get_prediction fails on a numpy history
-            combined = _ets_combination(fit_forms(pd.Series(y), season=SEASON), y.size, horizon)
+            fits = fit_forms(pd.Series(y), season=SEASON)
+            combined = _ets_combination(fits, y.size, horizon, levels)
         except (ValueError, np.linalg.LinAlgError):  # degenerate: fall back below
             combined = None
         if combined is not None:
             return combined
     if y.size >= MIN_NAIVE_DAYS:
-        return seasonal_naive(y, horizon)
+        return seasonal_naive(y, horizon, levels=levels)
     sd = y.std(ddof=1) * np.sqrt(1 + 1 / y.size)
-    return _intervals("mean", np.full(horizon, y.mean()), np.full(horizon, sd))
+    return _intervals("mean", np.full(horizon, y.mean()), np.full(horizon, sd), levels)
 
 
-def _ets_combination(fits: dict, start: int, horizon: int) -> SeriesForecast | None:
+def _ets_combination(fits: dict, start: int, horizon: int, levels) -> SeriesForecast | None:
     """The forms' forecasts averaged with their Akaike weights — the mean and each bound
     (quantile averaging; Lichtendahl, Grushka-Cockayne & Winkler 2013, *Management Science*
     59(7)) —, forms under :data:`MIN_WEIGHT` left out. ``None`` when a kept form's forecast is
     not finite."""
     weights = {n: w for n, w in akaike_weights(fits).items() if w >= MIN_WEIGHT}
     total = sum(weights.values())
-    combined = np.zeros((5, horizon))
+    combined = np.zeros((1 + 2 * len(levels), horizon))
     for name, w in weights.items():
         # exact Gaussian intervals for the additive forms, quantiles of 2,000 simulated
         # paths (fixed seed) for the multiplicative ones
@@ -121,10 +136,10 @@ def _ets_combination(fits: dict, start: int, horizon: int) -> SeriesForecast | N
             simulate_repetitions=2000,
             rng=np.random.default_rng(0),
         )
-        bounds = {level: np.asarray(frame.pred_int(alpha=1 - level / 100)) for level in Z}
+        bounds = {level: np.asarray(frame.pred_int(alpha=1 - level / 100)) for level in levels}
         rows = np.vstack(
             [np.asarray(frame.predicted_mean)]
-            + [bounds[level][:, side] for level in (80, 95) for side in (0, 1)]
+            + [bounds[level][:, side] for level in levels for side in (0, 1)]
         )
         if not np.isfinite(rows).all():
             return None
@@ -137,10 +152,14 @@ def _ets_combination(fits: dict, start: int, horizon: int) -> SeriesForecast | N
             f"{n} {weights[n] / total:.0%}" for n in shown if weights[n] / total >= 0.05
         )
     )
-    return SeriesForecast(model, *np.maximum(combined, 0.0))
+    combined = np.maximum(combined, 0.0)
+    bounds = {level: (combined[1 + 2 * i], combined[2 + 2 * i]) for i, level in enumerate(levels)}
+    return SeriesForecast(model, combined[0], bounds)
 
 
-def seasonal_naive(y: np.ndarray, horizon: int, *, season: int = SEASON) -> SeriesForecast:
+def seasonal_naive(
+    y: np.ndarray, horizon: int, *, season: int = SEASON, levels: tuple[float, ...] = LEVELS
+) -> SeriesForecast:
     """The seasonal naive forecast with its textbook intervals (see the module docstring)."""
     y = np.asarray(y, dtype=float)
     if y.size < 2 * season:
@@ -149,7 +168,7 @@ def seasonal_naive(y: np.ndarray, horizon: int, *, season: int = SEASON) -> Seri
     k = (h - 1) // season
     mean = y[y.size - season + (h - 1) % season]
     sigma = np.sqrt(np.mean((y[season:] - y[:-season]) ** 2))
-    return _intervals("seasonal naive", mean, sigma * np.sqrt(k + 1))
+    return _intervals("seasonal naive", mean, sigma * np.sqrt(k + 1), levels)
 
 
 def daily_demand(sales_daily: pl.DataFrame, *, end: dt.date) -> pl.DataFrame:

@@ -112,7 +112,7 @@ def test_test_sends_a_sample_and_replays_history(project):
 
     other = cli("test", "stale", "--history", "14")
     assert other.exit_code == 2
-    assert "--history replays threshold and change rules" in other.output
+    assert "--history replays threshold, change and anomaly rules" in other.output
 
 
 def test_a_rules_file_that_is_not_right_is_one_line_and_exit_2(project):

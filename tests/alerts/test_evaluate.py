@@ -6,7 +6,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from boxoffice.alerts.evaluate import STATES, judge, step, window
+from boxoffice.alerts.evaluate import STATES, judge, judge_anomaly, step, window
 from boxoffice.alerts.rules import Rule
 
 D = dt.date(2026, 10, 14)  # a Wednesday
@@ -146,3 +146,41 @@ def test_a_breach_that_ends_before_its_period_never_fires_and_other_scopes_keep_
         ("Z", "firing", 5),
     ]
     assert events.select("from_state", "to_state").rows() == [("pending", "ok")]
+
+
+def two_weeks_then(today: int, refunds: int = 0) -> pl.DataFrame:
+    """Days day(14) … day(1): 10, 20, …, 70, then 12, 18, 32, 38, 52, 58, 72 tickets (a
+    weekly pattern, off by ±2 in the second week); ``today`` tickets on day(0)."""
+    first = [10, 20, 30, 40, 50, 60, 70]
+    second = [12, 18, 32, 38, 52, 58, 72]
+    rows = [("A", day(14 - i), n, 0, 0) for i, n in enumerate(first + second)]
+    return daily([*rows, ("A", day(0), today, refunds, 0)])
+
+
+@pytest.mark.parametrize(
+    ("today", "direction", "breached"),
+    [(20, "both", True), (15, "both", False), (6, "both", True), (20, "below", False)],
+)
+def test_an_anomaly_is_outside_the_seasonal_models_interval(today, direction, breached):
+    # 14 days of history: the seasonal naive model. Its forecast for day(0), a week after
+    # day(7), is y(day 7) = 12; σ = √(mean of the squared week-on-week differences) = √4 = 2,
+    # so the 99 % interval is 12 ± 2.5758 · 2 = [6.848, 17.152]
+    rule = Rule("a", "anomaly", metric="tickets", sensitivity=0.99, direction=direction)
+    judged = judge_anomaly(two_weeks_then(today), rule, D, history=14)
+    lower, upper = 12 - 2.5758293 * 2, 12 + 2.5758293 * 2
+    row = judged.row(0, named=True)
+    assert row["value"] == today and row["breached"] is breached
+    assert row["upper"] == pytest.approx(upper if direction == "both" else None)
+    assert row["lower"] == pytest.approx(lower)
+    assert row["explanation"] == (
+        f"tickets on {D}: {today} against an expected 12 (99 % interval 6.848 to 17.15,"
+        " seasonal naive)"
+    )
+
+
+def test_an_anomaly_below_its_minimum_volume_is_not_judged():
+    rule = Rule("a", "anomaly", metric="refund_rate", min_volume=25)
+    # refund rate of day(0): 3 / 20 = 0.15, over tickets sold 20 < 25
+    judged = judge_anomaly(two_weeks_then(20, refunds=3), rule, D, history=14)
+    assert judged.select("value", "breached").rows() == [(0.15, None)]
+    assert judged["explanation"][0] == f"refund_rate on {D}: 0.15 (volume 20: not judged)"

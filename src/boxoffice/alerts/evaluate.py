@@ -14,6 +14,15 @@ with, is Σ denominator for a ratio and the value otherwise.
   (``same_weekday_last_week``) — breached when it is above ``above`` or below ``below``; not
   judged when the base is 0 or its volume is under ``min_volume``.
 
+- ``anomaly``: the day's value against the one-day-ahead forecast of the scope's own daily
+  series over the :data:`ANOMALY_HISTORY` days before it, by the seasonal model of
+  :func:`boxoffice.forecast.forecast_series` (ETS with a weekly season, averaged over its forms
+  by Akaike weight; seasonal naive on a short history), whose prediction interval at level
+  ``sensitivity`` gives the bounds; breached when the value is above the upper bound
+  (``direction`` ``above`` or ``both``) or below the lower (``below`` or ``both``). A ratio's
+  daily series is Σ numerator / Σ denominator per day, a day without denominator taking the
+  median of the others. Not judged when the day's volume is under ``min_volume``.
+
 Each judged (rule, scope) gets a state (:func:`step`): ``ok``; ``pending`` while the condition
 has held for fewer than the rule's ``for`` evaluations in a row; ``firing`` from the ``for``-th;
 ``resolved`` on the first evaluation without it after firing (then ``ok``). A scope not judged
@@ -25,10 +34,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 
 from boxoffice.alerts.metrics import METRICS
 from boxoffice.alerts.rules import Rule
+from boxoffice.forecast import forecast_series
 
 JUDGED = {
     "scope_key": pl.String,
@@ -93,7 +104,9 @@ def window(daily: pl.DataFrame, metric: str, end: dt.date, days: int) -> pl.Data
 
 def judge(daily: pl.DataFrame, rule: Rule, as_of: dt.date) -> pl.DataFrame:
     """Each scope's value on ``as_of``, the bounds it is held to and whether it breaks them
-    (:data:`JUDGED`), for a ``threshold`` or ``change`` rule."""
+    (:data:`JUDGED`), for a ``threshold``, ``change`` or ``anomaly`` rule."""
+    if rule.kind == "anomaly":
+        return judge_anomaly(daily, rule, as_of)
     now = window(daily, rule.metric, as_of, rule.window)
     bounds = [
         pl.lit(rule.below, pl.Float64).alias("lower"),
@@ -130,6 +143,60 @@ def judge(daily: pl.DataFrame, rule: Rule, as_of: dt.date) -> pl.DataFrame:
         | (pl.col("value") < pl.col("lower")).fill_null(False)
     )
     return judged.with_columns(breached.alias("breached")).select(list(JUDGED))
+
+
+ANOMALY_HISTORY = 56  # days an anomaly rule's model is fitted on: eight weekly seasons
+
+
+def judge_anomaly(
+    daily: pl.DataFrame, rule: Rule, as_of: dt.date, *, history: int = ANOMALY_HISTORY
+) -> pl.DataFrame:
+    """Each scope's value on ``as_of`` against its model's prediction interval
+    (:data:`JUDGED`), for an ``anomaly`` rule (see the module docstring)."""
+    m = METRICS[rule.metric]
+    start = as_of - dt.timedelta(days=history)
+    days = pl.DataFrame({"date": pl.date_range(start, as_of, eager=True)})
+    columns = [m.numerator] + ([m.denominator] if m.denominator else [])
+    level = 100 * rule.sensitivity
+    rows = []
+    for (key,), frame in daily.filter(pl.col("date").is_between(start, as_of)).group_by(
+        "scope_key"
+    ):
+        full = days.join(frame.select("date", *columns), on="date", how="left").fill_null(0)
+        num = full[m.numerator].cast(pl.Float64).to_numpy()
+        den = full[m.denominator].cast(pl.Float64).to_numpy() if m.denominator else None
+        volume = den[-1] if den is not None else num[-1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = num / den if den is not None else num
+        value = None if not np.isfinite(y[-1]) else float(y[-1])
+        past = y[:-1]
+        judged = value is not None and volume >= rule.min_volume and np.isfinite(past).any()
+        lower = upper = None
+        what = f"{rule.metric} on {as_of}: {_number(value)}"
+        if judged:
+            past = np.where(np.isfinite(past), past, np.nanmedian(past))
+            f = forecast_series(past, 1, levels=(level,))
+            lo, hi = f.bounds[level]
+            lower = float(lo[0]) if rule.direction in ("both", "below") else None
+            upper = float(hi[0]) if rule.direction in ("both", "above") else None
+            what += (
+                f" against an expected {_number(float(f.mean[0]))}"
+                f" ({level:g} % interval {_number(float(lo[0]))} to {_number(float(hi[0]))},"
+                f" {f.model})"
+            )
+        else:
+            what += f" (volume {_number(float(volume))}: not judged)"
+        breached = None
+        if judged:
+            breached = (upper is not None and value > upper) or (
+                lower is not None and value < lower
+            )
+        rows.append((key, value, lower, upper, breached, what))
+    return pl.DataFrame(rows, schema=JUDGED, orient="row").sort("scope_key")
+
+
+def _number(value: float | None) -> str:
+    return "none" if value is None else f"{value:.4g}"
 
 
 def _shown(column: str) -> pl.Expr:

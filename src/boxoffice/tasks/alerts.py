@@ -5,7 +5,7 @@ transaction, and the queue then delivered (``boxoffice.alerts.send``) within the
 budget — what is not delivered stays queued and is retried, with backoff, by later
 evaluations.
 
-Judged here: threshold and change rules on the sales metrics, and the built-in
+Judged here: threshold, change and anomaly rules on the sales metrics, and the built-in
 ``delivery-failing`` rule; ``run_failed`` rules are judged by the runner when a run finishes
 (:func:`record_run`); the other kinds and metrics are listed as not judged. A rules file
 that is not right fails the task before any tenant is judged; a date judged again changes
@@ -37,14 +37,20 @@ class Params:
     history_days: int = 60  # local days of sales read: the longest window and its base
 
     def __post_init__(self) -> None:
-        if self.history_days < 14:
-            raise ValueError(f"need history_days ≥ 14, got {self.history_days}")
+        if self.history_days <= evaluate.ANOMALY_HISTORY:
+            raise ValueError(
+                f"need history_days > {evaluate.ANOMALY_HISTORY} (the anomaly models' history),"
+                f" got {self.history_days}"
+            )
+
+
+def on_sales(rule: rules.Rule) -> bool:
+    """A rule judged on the daily sales facts."""
+    return rule.kind in ("threshold", "change", "anomaly") and rule.metric in SALES_METRICS
 
 
 def judged_here(rule: rules.Rule) -> bool:
-    return (rule.kind in ("threshold", "change") and rule.metric in SALES_METRICS) or (
-        rule.condition in ("delivery_failed", "run_failed")
-    )
+    return on_sales(rule) or rule.condition in ("delivery_failed", "run_failed")
 
 
 def rules_file(params: Params) -> Path:
@@ -85,7 +91,7 @@ def judge_tenant(
     for rule in own:
         if rule.condition == "delivery_failed":
             judged[rule] = delivery_judged(failing)
-        elif rule.kind in ("threshold", "change") and rule.metric in SALES_METRICS:
+        elif on_sales(rule):
             frame = series.sales_series(daily, per_event, events, rule.scope, scope.tenant)
             judged[rule] = evaluate.judge(frame, rule, scope.as_of)
     settled = settle(
@@ -248,10 +254,10 @@ def summary_rows(prepared: dict[str, dict]) -> list[dict]:
 def rule_history(rule: rules.Rule, *, tenant: str, as_of: dt.date, days: int) -> pl.DataFrame:
     """The changes of state ``rule`` would have made evaluated on each of the ``days`` days to
     ``as_of`` (``boxoffice alerts test --history``); nothing is written."""
-    if not (rule.kind in ("threshold", "change") and rule.metric in SALES_METRICS):
+    if not on_sales(rule):
         raise ValueError(
-            f"rule {rule.name}: --history replays threshold and change rules on the sales"
-            f" metrics ({', '.join(sorted(SALES_METRICS))}), not a {rule.kind} rule"
+            f"rule {rule.name}: --history replays threshold, change and anomaly rules on the"
+            f" sales metrics ({', '.join(sorted(SALES_METRICS))}), not this {rule.kind} rule"
         )
     history = days + Params().history_days
     daily, per_event, events = stored.read_alert_sales(as_of=as_of, tenant=tenant, days=history)

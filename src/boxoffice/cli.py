@@ -308,6 +308,12 @@ def _age(hours: float) -> str:
     help="Write the world as contract files (<table>.parquet) into this folder, for "
     "`boxoffice load --from`, instead of loading it.",
 )
+@click.option(
+    "--anomalies",
+    is_flag=True,
+    help="Put known anomalies in the last 90 days (per tenant, two each of a web outage day, a "
+    "refund wave, a sales spike and a scanner outage), listed in the manifest.",
+)
 @handle_errors
 def synth(
     scale: str,
@@ -316,6 +322,7 @@ def synth(
     manifest: Path | None,
     event_days: int,
     folder: Path | None,
+    anomalies: bool,
 ) -> None:
     """Generate a synthetic ticketing world and load it into the source schema (replacing it),
     or write it as the files a platform would give `boxoffice load` (--to)."""
@@ -324,7 +331,7 @@ def synth(
 
     with engine.connect("owner"):  # an unreachable database fails before anything is announced
         pass
-    spec = WorldSpec(scale=scale, seed=seed, end=end.date())
+    spec = WorldSpec(scale=scale, seed=seed, end=end.date(), anomalies=anomalies)
     path = manifest or config.settings().home / "synth" / "manifest.json"
     click.echo(f"generating the {scale} world (seed {seed}, {spec.start} … {spec.end})", err=True)
     say = lambda msg: click.echo(f"  {msg}", err=True)  # noqa: E731
@@ -339,6 +346,9 @@ def synth(
         f"{rows['customers']:,} customers, {rows['events']:,} events in {len(result['tenants'])} "
         f"tenants ({result['seconds']} s); ground truth in {path}{then}"
     )
+    if anomalies:
+        count = sum(len(t["anomalies"]) for t in result["tenants"])
+        click.echo(f"put {count} known anomalies in the last 90 days (listed in {path})")
     if event_days:
         from boxoffice.synth.stream import write_event_stream
 

@@ -179,8 +179,13 @@ def test_an_anomaly_is_outside_the_seasonal_models_interval(today, direction, br
 
 
 def test_an_anomaly_below_its_minimum_volume_is_not_judged():
-    rule = Rule("a", "anomaly", metric="refund_rate", min_volume=25)
-    # refund rate of day(0): 3 / 20 = 0.15, over tickets sold 20 < 25
+    rule = Rule("a", "anomaly", metric="refund_rate", min_volume=41)
+    # refund rate of day(0): 3 / 20 = 0.15; the usual volume, tickets sold in the week
+    # before: (12 + 18 + 32 + 38 + 52 + 58 + 72) / 7 = 282 / 7 = 40.29 < 41
     judged = judge_anomaly(two_weeks_then(20, refunds=3), rule, D, history=14)
     assert judged.select("value", "breached").rows() == [(0.15, None)]
-    assert judged["explanation"][0] == f"refund_rate on {D}: 0.15 (volume 20: not judged)"
+    assert judged["explanation"][0] == f"refund_rate on {D}: 0.15 (usual volume 40.29: not judged)"
+    rule = Rule("a", "anomaly", metric="refund_rate", min_volume=40)
+    assert (
+        judge_anomaly(two_weeks_then(20, refunds=3), rule, D, history=14)["breached"][0] is not None
+    )

@@ -96,7 +96,7 @@ def test_a_good_file_gives_its_rules_with_the_defaults_filled_in(tmp_path):
 def test_the_project_file_is_valid():
     rules = read_rules(PROJECT)
     kinds = {r.kind for r in rules.rules}
-    assert kinds == {"anomaly", "change", "freshness", "operational"}
+    assert kinds == {"anomaly", "change", "threshold", "freshness", "operational"}
     assert all(r.notify == ("operations",) for r in rules.rules)
 
 

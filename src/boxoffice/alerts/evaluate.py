@@ -8,7 +8,8 @@ of zeros. Over a window of ``w`` days ending on ``as_of`` (the days ``as_of − 
 Σ denominator = 0) and Σ numerator otherwise; its **volume**, what ``min_volume`` is compared
 with, is Σ denominator for a ratio and the value otherwise.
 
-- ``threshold``: breached when value > ``above`` or value < ``below``.
+- ``threshold``: breached when value > ``above`` or value < ``below``; not judged when the
+  volume is under ``min_volume``.
 - ``change``: the percent change 100 · (value − base) / |base| against the base window — the
   ``w`` days before the window (``previous_period``) or the window 7 days earlier
   (``same_weekday_last_week``) — breached when it is above ``above`` or below ``below``; not
@@ -21,7 +22,9 @@ with, is Σ denominator for a ratio and the value otherwise.
   ``sensitivity`` gives the bounds; breached when the value is above the upper bound
   (``direction`` ``above`` or ``both``) or below the lower (``below`` or ``both``). A ratio's
   daily series is Σ numerator / Σ denominator per day, a day without denominator taking the
-  median of the others. Not judged when the day's volume is under ``min_volume``.
+  median of the others. Not judged when the usual volume — the mean daily volume of the
+  :data:`USUAL_DAYS` days before — is under ``min_volume`` (so that a day that lost all its
+  sales is judged).
 
 Each judged (rule, scope) gets a state (:func:`step`): ``ok``; ``pending`` while the condition
 has held for fewer than the rule's ``for`` evaluations in a row; ``firing`` from the ``for``-th;
@@ -116,7 +119,8 @@ def judge(daily: pl.DataFrame, rule: Rule, as_of: dt.date) -> pl.DataFrame:
     if rule.kind == "threshold":
         unit = METRICS[rule.metric].unit
         what = pl.format(f"{days}: {{}} {unit}", _shown("value"))
-        judged = now.select("scope_key", "value", *bounds, what.alias("explanation"))
+        value = pl.when(pl.col("volume") >= rule.min_volume).then(pl.col("value"))
+        judged = now.select("scope_key", value, *bounds, what.alias("explanation"))
     elif rule.kind == "change":
         back = rule.window if rule.against == "previous_period" else 7
         base = window(daily, rule.metric, as_of - dt.timedelta(days=back), rule.window)
@@ -146,6 +150,7 @@ def judge(daily: pl.DataFrame, rule: Rule, as_of: dt.date) -> pl.DataFrame:
 
 
 ANOMALY_HISTORY = 56  # days an anomaly rule's model is fitted on: eight weekly seasons
+USUAL_DAYS = 7  # an anomaly's volume: the mean daily volume of the week before
 
 
 def judge_anomaly(
@@ -165,7 +170,8 @@ def judge_anomaly(
         full = days.join(frame.select("date", *columns), on="date", how="left").fill_null(0)
         num = full[m.numerator].cast(pl.Float64).to_numpy()
         den = full[m.denominator].cast(pl.Float64).to_numpy() if m.denominator else None
-        volume = den[-1] if den is not None else num[-1]
+        # the usual volume: a day that lost its sales (an outage) is judged all the same
+        volume = float(np.mean((den if den is not None else num)[-1 - USUAL_DAYS : -1]))
         with np.errstate(invalid="ignore", divide="ignore"):
             y = num / den if den is not None else num
         value = None if not np.isfinite(y[-1]) else float(y[-1])
@@ -185,7 +191,7 @@ def judge_anomaly(
                 f" {f.model})"
             )
         else:
-            what += f" (volume {_number(float(volume))}: not judged)"
+            what += f" (usual volume {_number(volume)}: not judged)"
         breached = None
         if judged:
             breached = (upper is not None and value > upper) or (
@@ -213,6 +219,8 @@ def step(
     rows, events = [], []
     known = {r["scope_key"]: r for r in before.iter_rows(named=True)}
     for j in judged.iter_rows(named=True):
+        if j["breached"] is None and j["scope_key"] not in known:
+            continue  # never judged: no state yet
         old = known.pop(j["scope_key"], None) or {
             "rule": rule.name,
             "scope_key": j["scope_key"],

@@ -2,14 +2,15 @@
 definitions, checked against these by a test).
 
 A metric is a value per day and scope. Days are the venue's local days, as in
-``analytics.sales_daily``; a scope is the tenant, a venue, an event category or an event.
+``analytics.sales_daily``; a scope is the tenant, a venue, a sales channel, an event category
+or an event.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCOPES = ("tenant", "venue", "category", "event")
+SCOPES = ("tenant", "venue", "channel", "category", "event")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,13 @@ METRICS = {
             SCOPES,
             "orders with at least one ticket sold in the window",
             "orders",
+        ),
+        Metric(
+            "refunds",
+            "tickets",
+            SCOPES,
+            "tickets refunded in the window (on the refund's day, whenever they were sold)",
+            "refunded_tickets",
         ),
         Metric(
             "refund_rate",

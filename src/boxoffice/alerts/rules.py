@@ -134,7 +134,7 @@ class RuleSet:
 # the fields of each kind besides the common ones, with their checks
 _COMMON = {"name", "kind", "cadence", "for", "notify", "renotify_hours", "description"}
 _BY_KIND = {
-    "threshold": {"metric", "scope", "window", "above", "below"},
+    "threshold": {"metric", "scope", "window", "above", "below", "min_volume"},
     "change": {"metric", "scope", "window", "above", "below", "against", "min_volume"},
     "anomaly": {"metric", "scope", "sensitivity", "direction", "min_volume"},
     "freshness": {"of", "older_than_hours"},
@@ -384,7 +384,7 @@ class _Reader:
             values["description"] = values["description"] or _bounds(values, unit)
         if kind == "change":
             values["against"] = choice("against", AGAINST, "previous_period")
-        if kind in ("change", "anomaly"):
+        if kind in ("threshold", "change", "anomaly"):
             values["min_volume"] = field(
                 "min_volume", lambda v: number(v) and v >= 0, "a number ≥ 0", 0
             )

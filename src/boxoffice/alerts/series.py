@@ -1,8 +1,8 @@
 """The daily series a rule is judged on (:mod:`boxoffice.alerts.evaluate`), from what the
 pipeline has already computed. Pure: DataFrames in, DataFrames out.
 
-- per tenant or venue, from the daily sales facts (``analytics.sales_daily``: local day,
-  venue, channel), so that an order is counted once;
+- per tenant, venue or sales channel, from the daily sales facts (``analytics.sales_daily``:
+  local day, venue, channel), so that an order is counted once;
 - per event category or event, from the per-event facts (``analytics.event_sales_daily``
   summed over channels and ticket types) and the events dimension (an event's category).
 """
@@ -22,9 +22,13 @@ def sales_series(
     tenant: str,
 ) -> pl.DataFrame:
     """The sales components per ``scope_key`` and local ``date`` for ``scope`` (tenant: the
-    tenant's id; venue: ``venue_id``; category; event: ``event_id``)."""
-    if scope in ("tenant", "venue"):
-        key = pl.lit(tenant) if scope == "tenant" else pl.col("venue_id").cast(pl.String)
+    tenant's id; venue: ``venue_id``; channel; category; event: ``event_id``)."""
+    if scope in ("tenant", "venue", "channel"):
+        key = {
+            "tenant": pl.lit(tenant),
+            "venue": pl.col("venue_id").cast(pl.String),
+            "channel": pl.col("channel"),
+        }[scope]
         rows = sales_daily.with_columns(key.alias("scope_key"))
     elif scope in ("category", "event"):
         rows = event_sales.join(events.select("event_id", "category"), on="event_id", how="left")
@@ -38,3 +42,15 @@ def sales_series(
         .agg(pl.col(c).sum().cast(pl.Int64) for c in SALES)
         .sort("scope_key", "date")
     )
+
+
+def scan_series(events: pl.DataFrame) -> pl.DataFrame:
+    """The door scans per event on its local start day (``scope_key``: ``event_id``, ``date``:
+    ``start_date``), from one row per event with its ``scanned`` and ``held`` tickets (sold and
+    not refunded)."""
+    return events.select(
+        pl.col("event_id").cast(pl.String).alias("scope_key"),
+        pl.col("start_date").alias("date"),
+        pl.col("scanned").cast(pl.Int64),
+        pl.col("held").cast(pl.Int64),
+    ).sort("scope_key", "date")

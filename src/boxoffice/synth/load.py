@@ -21,8 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 
 from boxoffice import __version__, privacy
+from boxoffice.synth import anomalies
 from boxoffice.synth.params import WorldSpec
-from boxoffice.synth.world import TenantWorld, generate_tenant
+from boxoffice.synth.world import REGIONS, TenantWorld, generate_tenant
 from boxoffice.warehouse import bulk, engine, erasure, migrate, schema, sources
 
 SOURCE_TABLES = [t for t in schema.metadata.sorted_tables if t in schema.PLATFORM_TABLES]
@@ -162,6 +163,20 @@ def _generate(
         t0 = time.perf_counter()
         world = generate_tenant(spec, index)
         world = _without(world, forgotten.get(_dashed(world.tenant_id), set()))
+        injected = []
+        if spec.anomalies:
+            world.tables, injected = anomalies.inject(
+                world.tables,
+                end=spec.end,
+                home=REGIONS[index % len(REGIONS)][0],
+                seed=spec.seed + index,
+            )
+            tickets = world.tables["tickets"]
+            world.stats |= {
+                "orders": world.tables["orders"].height,
+                "tickets": tickets.height,
+                "refunded_tickets": int((tickets["status"] == "refunded").sum()),
+            }
         t1 = time.perf_counter()
         write(world)
         t2 = time.perf_counter()
@@ -174,6 +189,7 @@ def _generate(
                 "name": world.tables["tenants"]["name"][0],
                 **world.stats,
             }
+            | ({"anomalies": [_dashed_ids(a) for a in injected]} if spec.anomalies else {})
         )
         say(
             f"tenant {index + 1}/{spec.sizes.tenants} {tally.tenants[-1]['name']}: "
@@ -196,6 +212,7 @@ def _write_manifest(spec: WorldSpec, manifest_path: Path, tally: _Tally, started
         "start_date": spec.start.isoformat(),
         "end_date": spec.end.isoformat(),
         "history_days": spec.history_days,
+        "anomalies": spec.anomalies,
         "data_ends": "midnight after end_date, local time of each tenant's home time zone",
         "truth": {
             **asdict(spec.truth),
@@ -259,6 +276,10 @@ def _without(world: TenantWorld, erased: set[str]) -> TenantWorld:
     truth = world.truth.filter(~pl.col("customer_id").is_in(gone))
     stats = {**world.stats, **{k: tables[k].height for k in ("customers", "orders", "tickets")}}
     return replace(world, tables=tables, truth=truth, stats=stats)
+
+
+def _dashed_ids(anomaly: dict) -> dict:
+    return anomaly | ({"event_id": _dashed(anomaly["event_id"])} if "event_id" in anomaly else {})
 
 
 def _dashed(hex32: str) -> str:

@@ -77,6 +77,7 @@ class WorldSpec:
     end: dt.date
     history_days: int = 730
     truth: Truth = field(default_factory=Truth)
+    anomalies: bool = False  # known anomalies in the last 90 days (boxoffice.synth.anomalies)
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:

@@ -28,7 +28,14 @@ from boxoffice.tasks.base import ALERT_RULES, Outcome, Scope, Task, progress
 from boxoffice.warehouse import alerts as stored
 from boxoffice.warehouse import reads
 
-SALES_METRICS = {"net_revenue", "tickets", "orders", "refund_rate", "average_order_value"}
+SALES_METRICS = {
+    "net_revenue",
+    "tickets",
+    "orders",
+    "refunds",
+    "refund_rate",
+    "average_order_value",
+}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,246 @@
+"""Precision and recall of the default alert rules on known anomalies, against the naive rule.
+
+    .venv/bin/python -m bench.alerts [--scale small|medium] [--seeds 5] [--workers 2]
+
+For each seed a world is built with ``boxoffice synth``'s known anomalies (``--anomalies``:
+per tenant two each of a web-channel outage day, a two-day refund wave at 3× the usual rate, a
++60 % sales spike and a scanner outage on an event's day; the sizes are fixed in
+``boxoffice.synth.anomalies``) into a throwaway embedded server, and its sales facts
+refreshed. Then every default rule of the project's ``alerts.yaml`` that judges a metric series
+is replayed, evaluated on each of the world's last 90 days as the alerts task would
+(``boxoffice.alerts.evaluate.replay``: the same judge and state machine), and so is the naive
+rule on the same metrics and scopes: breached when the day's value is outside 80–120 % of its
+trailing 7-day mean (the reconciliation's rule; for an event's scan rate, the mean of the
+tenant's events of the 7 days before).
+
+Scoring, per tenant: an anomaly is **found** when any rule starts firing, in a scope that holds
+it (the tenant, any of its venues, categories or events; a scanner outage: its event), on a day
+from its first to one after its last (venues' local days are not the tenant's home days). A
+start of firing that finds no anomaly is a **false alarm**. Recall = found / anomalies;
+precision = firing starts that found one / all firing starts; false alarms are per tenant and
+90 days.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import polars as pl
+
+RESULTS = Path(__file__).parent / "results"
+END = dt.date(2026, 10, 31)
+DAYS = 90
+HISTORY = 60  # days read before the first evaluated day: the anomaly models' history
+NAIVE_BAND = (0.8, 1.2)
+
+
+def build(scale: str, seed: int) -> dict:
+    """The world of ``seed`` with anomalies: per tenant its series frames and anomalies."""
+    from boxoffice import warehouse
+    from boxoffice.synth import WorldSpec, build_world
+    from boxoffice.warehouse import embedded, engine, migrate
+    from boxoffice.warehouse import alerts as stored
+    from boxoffice.warehouse.bulk import read_frame
+
+    with embedded.temporary() as url:
+        os.environ["BOXOFFICE_DATABASE_URL"] = url
+        os.environ["BOXOFFICE_HOME"] = tempfile.mkdtemp()
+        with engine.connect("owner") as conn:
+            migrate.upgrade(conn)
+        spec = WorldSpec(scale, seed, END, anomalies=True)
+        manifest = build_world(spec, Path(tempfile.mkdtemp()) / "m.json")
+        tenants = [t["tenant_id"] for t in manifest["tenants"]]
+        warehouse.refresh_sales(tenants)
+        out = {}
+        for t in manifest["tenants"]:
+            tenant = t["tenant_id"]
+            daily, per_event, _ = stored.read_alert_sales(
+                as_of=END, tenant=tenant, days=DAYS + HISTORY, role="pipeline"
+            )
+            events = read_frame(
+                "select e.event_id, e.category, (e.starts_at at time zone v.timezone)::date"
+                " as start_date, count(*) filter (where k.status = 'scanned') as scanned,"
+                " count(*) filter (where k.status <> 'refunded') as held"
+                " from source.events e join source.venues v using (tenant_id, venue_id)"
+                " left join source.tickets k using (tenant_id, event_id)"
+                " group by 1, 2, 3",
+                role="pipeline",
+                tenant=tenant,
+            )
+            out[tenant] = {
+                "daily": daily,
+                "per_event": per_event,
+                "events": events,
+                "anomalies": t["anomalies"],
+            }
+        engine.dispose_all()
+    return out
+
+
+def series_for(rule, world: dict, tenant: str) -> pl.DataFrame:
+    from boxoffice.alerts import series
+
+    if rule.metric == "scan_rate":
+        return series.scan_series(world["events"])
+    return series.sales_series(world["daily"], world["per_event"], world["events"], rule.scope, tenant)
+
+
+def naive_events(rule, frame: pl.DataFrame, start: dt.date, end: dt.date) -> pl.DataFrame:
+    """The naive rule on ``rule``'s metric and scope: firing starts, day by day."""
+    from boxoffice.alerts.evaluate import window
+    from boxoffice.alerts.metrics import METRICS
+
+    m = METRICS[rule.metric]
+    rows, firing = [], set()
+    day = start
+    while day <= end:
+        now = window(frame, rule.metric, day, 1)
+        if rule.metric == "scan_rate":  # the tenant's events of the 7 days before
+            before = frame.filter(pl.col("date").is_between(day - dt.timedelta(days=7), day - dt.timedelta(days=1)))
+            ratio = before[m.numerator].sum() / max(before[m.denominator].sum(), 1)
+            mean = {k: ratio if before.height else None for k in now["scope_key"]}
+        else:
+            past = [window(frame, rule.metric, day - dt.timedelta(days=k), 1) for k in range(1, 8)]
+            both = pl.concat(past).group_by("scope_key").agg(pl.col("value").mean())
+            mean = dict(both.rows())
+        for key, value, volume in now.rows():
+            m_ = mean.get(key)
+            judged = value is not None and m_ not in (None, 0) and volume >= rule.min_volume
+            breached = judged and not (NAIVE_BAND[0] * m_ <= value <= NAIVE_BAND[1] * m_)
+            if breached and key not in firing:
+                rows.append((key, day))
+            if judged and not breached:
+                firing.discard(key)
+            if breached:
+                firing.add(key)
+        day += dt.timedelta(days=1)
+    return pl.DataFrame(rows, schema={"scope_key": pl.String, "as_of": pl.Date}, orient="row")
+
+
+def replay_one(task: tuple) -> tuple:
+    """One (seed, tenant, rule): the firing starts of the rule and of the naive rule."""
+    from boxoffice.alerts.evaluate import replay
+
+    seed, tenant, rule, frame = task
+    start, end = END - dt.timedelta(days=DAYS - 1), END
+    started = time.perf_counter()
+    events = replay(frame, rule, start, end).filter(pl.col("to_state") == "firing")
+    took = time.perf_counter() - started
+    ours = events.select("scope_key", "as_of")
+    naive = naive_events(rule, frame, start, end)
+    return seed, tenant, rule, ours, naive, took
+
+
+def score(starts: list[tuple], worlds: dict) -> dict:
+    """Recall, precision and false alarms of firing starts (seed, tenant, metric, key, day): a
+    scan-rate start can find a scanner outage (of its event), any other a sales anomaly."""
+    found, hits, alarms = set(), 0, 0
+    for seed, tenant, metric, key, day in starts:
+        hit = False
+        for i, a in enumerate(worlds[seed][tenant]["anomalies"]):
+            first = dt.date.fromisoformat(a["first_day"])
+            last = dt.date.fromisoformat(a["last_day"]) + dt.timedelta(days=1)
+            if a["kind"] == "scanner_outage":
+                holds = metric == "scan_rate" and key == a["event_id"]
+            else:
+                holds = metric != "scan_rate"
+            if holds and first <= day <= last:
+                found.add((seed, tenant, i))
+                hit = True
+        hits += hit
+        alarms += not hit
+    per_kind: dict[str, list[int]] = {}
+    anomalies = 0
+    for seed, world in worlds.items():
+        for tenant, w in world.items():
+            for i, a in enumerate(w["anomalies"]):
+                counts = per_kind.setdefault(a["kind"], [0, 0])
+                counts[0] += (seed, tenant, i) in found
+                counts[1] += 1
+                anomalies += 1
+    tenant_windows = sum(len(world) for world in worlds.values())
+    return {
+        "anomalies": anomalies,
+        "found": len(found),
+        "recall": round(len(found) / anomalies, 3) if anomalies else None,
+        "firing_starts": len(starts),
+        "precision": round(hits / len(starts), 3) if starts else None,
+        "false_alarms": alarms,
+        "false_alarms_per_tenant_per_90_days": round(alarms / tenant_windows, 2),
+        "recall_by_kind": {k: f"{v[0]}/{v[1]}" for k, v in sorted(per_kind.items())},
+    }
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", default="small", choices=["small", "medium"])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    os.environ.setdefault("BOXOFFICE_PII_KEY", "bench")
+    from boxoffice import config
+    from boxoffice.alerts.rules import read_rules
+    from boxoffice.forecast.venue_demand import parallel_map
+
+    rules = [
+        r
+        for r in read_rules(config.project_root() / "alerts.yaml").rules
+        if r.kind in ("threshold", "change", "anomaly")
+    ]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    worlds, started = {}, time.perf_counter()
+    for seed in seeds:
+        worlds[seed] = build(args.scale, seed)
+        print(f"seed {seed}: world built ({time.perf_counter() - started:.0f} s)", flush=True)
+    tasks = [
+        (seed, tenant, rule, series_for(rule, w, tenant))
+        for seed, world in worlds.items()
+        for tenant, w in world.items()
+        for rule in rules
+    ]
+    done = parallel_map(replay_one, tasks, workers=args.workers)
+    ours = [
+        (seed, tenant, rule.metric, key, day)
+        for seed, tenant, rule, fired, _, _ in done
+        for key, day in fired.rows()
+    ]
+    naive = [
+        (seed, tenant, rule.metric, key, day)
+        for seed, tenant, rule, _, fired, _ in done
+        for key, day in fired.rows()
+    ]
+    by_rule = {}
+    for _, _, rule, fired, nfired, took in done:
+        r = by_rule.setdefault(rule.name, {"firing_starts": 0, "naive_firing_starts": 0, "seconds": 0.0})
+        r["firing_starts"] += fired.height
+        r["naive_firing_starts"] += nfired.height
+        r["seconds"] = round(r["seconds"] + took, 1)
+    result = {
+        "command": f"python -m bench.alerts --scale {args.scale} --seeds {args.seeds}"
+        f" --first-seed {args.first_seed}",
+        "scale": args.scale,
+        "seeds": list(seeds),
+        "days": DAYS,
+        "rules": [r.name for r in rules],
+        "default_rules": score(ours, worlds),
+        "naive_rule": score(naive, worlds),
+        "by_rule": by_rule,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"alerts_{args.scale}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

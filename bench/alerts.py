@@ -45,8 +45,8 @@ def build(scale: str, seed: int) -> dict:
     """The world of ``seed`` with anomalies: per tenant its series frames and anomalies."""
     from boxoffice import warehouse
     from boxoffice.synth import WorldSpec, build_world
-    from boxoffice.warehouse import embedded, engine, migrate
     from boxoffice.warehouse import alerts as stored
+    from boxoffice.warehouse import embedded, engine, migrate
     from boxoffice.warehouse.bulk import read_frame
 
     with embedded.temporary() as url:
@@ -89,7 +89,9 @@ def series_for(rule, world: dict, tenant: str) -> pl.DataFrame:
 
     if rule.metric == "scan_rate":
         return series.scan_series(world["events"])
-    return series.sales_series(world["daily"], world["per_event"], world["events"], rule.scope, tenant)
+    return series.sales_series(
+        world["daily"], world["per_event"], world["events"], rule.scope, tenant
+    )
 
 
 def naive_events(rule, frame: pl.DataFrame, start: dt.date, end: dt.date) -> pl.DataFrame:
@@ -103,7 +105,9 @@ def naive_events(rule, frame: pl.DataFrame, start: dt.date, end: dt.date) -> pl.
     while day <= end:
         now = window(frame, rule.metric, day, 1)
         if rule.metric == "scan_rate":  # the tenant's events of the 7 days before
-            before = frame.filter(pl.col("date").is_between(day - dt.timedelta(days=7), day - dt.timedelta(days=1)))
+            before = frame.filter(
+                pl.col("date").is_between(day - dt.timedelta(days=7), day - dt.timedelta(days=1))
+            )
             ratio = before[m.numerator].sum() / max(before[m.denominator].sum(), 1)
             mean = {k: ratio if before.height else None for k in now["scope_key"]}
         else:
@@ -220,7 +224,9 @@ def main() -> None:
     ]
     by_rule = {}
     for _, _, rule, fired, nfired, took in done:
-        r = by_rule.setdefault(rule.name, {"firing_starts": 0, "naive_firing_starts": 0, "seconds": 0.0})
+        r = by_rule.setdefault(
+            rule.name, {"firing_starts": 0, "naive_firing_starts": 0, "seconds": 0.0}
+        )
         r["firing_starts"] += fired.height
         r["naive_firing_starts"] += nfired.height
         r["seconds"] = round(r["seconds"] + took, 1)

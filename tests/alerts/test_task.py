@@ -14,7 +14,8 @@ from boxoffice.pipeline import runner
 from boxoffice.tasks.alerts import TASK
 from boxoffice.warehouse import alerts as stored
 from boxoffice.warehouse import loading
-from tests.alerts.world import D, T, tenant
+from tests.alerts.world import D, E, T, tenant
+from tests.alerts.world import judge as world_judge
 
 ROOT = Path(__file__).parents[2]
 RULES = """
@@ -96,3 +97,18 @@ def test_a_rules_file_that_is_not_right_stops_a_run_before_anything_is_written(
     with pytest.raises(runner.PipelineError, match=r"alerts\.yaml, line 3: rule x: kind: one of"):
         runner.run(D, progress=False)
     assert stored.read_alert_states(tenant=T).height == 0
+
+
+def test_a_door_scan_rate_under_its_threshold_fires_on_the_events_day(migrated_db, tmp_path):
+    path = tmp_path / "alerts.yaml"
+    path.write_text(
+        "rules:\n  - {name: scans, kind: threshold, metric: scan_rate, scope: event,"
+        " below: 0.5, min_volume: 50}\n"
+    )
+    loading.load(tenant({D - dt.timedelta(days=3): 60}, starts=D, scanned=10), source="test")
+    world_judge(D - dt.timedelta(days=1), path)  # the day before: no event of the day
+    assert stored.read_alert_states(tenant=T).height == 0
+    world_judge(D, path)
+    # held 60, scanned 10: 10 / 60 = 0.1667 < 0.5
+    states = stored.read_alert_states(tenant=T).filter(pl.col("rule") == "scans")
+    assert states.select("scope_key", "state", "value").rows() == [(E, "firing", 10 / 60)]

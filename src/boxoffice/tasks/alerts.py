@@ -5,7 +5,8 @@ transaction, and the queue then delivered (``boxoffice.alerts.send``) within the
 budget — what is not delivered stays queued and is retried, with backoff, by later
 evaluations.
 
-Judged here: threshold, change and anomaly rules on the sales metrics, and the built-in
+Judged here: threshold, change and anomaly rules on the sales metrics, thresholds on the
+door scan rate of the day's events, and the built-in
 ``delivery-failing`` rule; ``run_failed`` rules are judged by the runner when a run finishes
 (:func:`record_run`); the other kinds and metrics are listed as not judged. A rules file
 that is not right fails the task before any tenant is judged; a date judged again changes
@@ -56,8 +57,13 @@ def on_sales(rule: rules.Rule) -> bool:
     return rule.kind in ("threshold", "change", "anomaly") and rule.metric in SALES_METRICS
 
 
+def on_scans(rule: rules.Rule) -> bool:
+    """A threshold on the door scans of the events of the day."""
+    return rule.kind == "threshold" and rule.metric == "scan_rate"
+
+
 def judged_here(rule: rules.Rule) -> bool:
-    return on_sales(rule) or rule.condition in ("delivery_failed", "run_failed")
+    return on_sales(rule) or on_scans(rule) or rule.condition in ("delivery_failed", "run_failed")
 
 
 def rules_file(params: Params) -> Path:
@@ -101,6 +107,9 @@ def judge_tenant(
         elif on_sales(rule):
             frame = series.sales_series(daily, per_event, events, rule.scope, scope.tenant)
             judged[rule] = evaluate.judge(frame, rule, scope.as_of)
+        elif on_scans(rule):
+            scans = scope.read(stored.read_event_scans, days=max(rule.window, 1))
+            judged[rule] = evaluate.judge(series.scan_series(scans), rule, scope.as_of)
     settled = settle(
         (scope.tenant, name),
         judged,

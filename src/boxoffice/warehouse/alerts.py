@@ -60,6 +60,25 @@ def read_alert_sales(
     return daily, per_event, events
 
 
+@reads("analytics.events", "analytics.event_sales_daily")
+def read_event_scans(
+    *, as_of: dt.date, tenant: Tenant, days: int = 14, role: Role = "pipeline"
+) -> pl.DataFrame:
+    """The run's events that started in the ``days`` local days up to ``as_of``: their start
+    day, door scans so far and tickets held (sold minus refunded, up to ``as_of``)."""
+    return read_frame(
+        "select e.event_id, e.start_date, e.scanned::bigint as scanned,"
+        " coalesce(sum(s.tickets_sold - s.refunded_tickets), 0)::bigint as held"
+        " from analytics.events e left join analytics.event_sales_daily s"
+        " on s.event_id = e.event_id and s.local_date <= $1"
+        " where e.as_of = $1 and e.start_date between $2 and $1"
+        " group by 1, 2, 3 order by 1",
+        [as_of, as_of - dt.timedelta(days=days - 1)],
+        role=role,
+        tenant=tenant,
+    )
+
+
 @reads("source.venues", "analytics.events")
 def read_labels(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> dict[str, str]:
     """What people call a scope key: each venue's and each of the run's events' name."""

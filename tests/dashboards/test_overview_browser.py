@@ -154,3 +154,44 @@ def test_render_and_filter_change_times_median_of_5(server, browser):
     }
     (ARTIFACTS / "dashboard-timings.json").write_text(json.dumps(timings, indent=2) + "\n")
     assert len(renders) == len(changes) == 5
+
+
+def test_a_firing_alert_is_shown_and_acknowledged_by_the_viewer(
+    server, browser, built_world, tenants
+):
+    tenant = tenants[0][0]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BOXOFFICE_DATABASE_URL", built_world["url"])
+        with engine.connect("owner", tenant=tenant) as conn:
+            conn.execute(
+                sa.text(
+                    "insert into analytics.alert_states (tenant_id, rule, scope_key, state,"
+                    " since, count, evaluated, value, lower, upper) values (:t, 'channel-outage',"
+                    " 'web', 'firing', :d, 1, :d, 0, 12, null)"
+                    " on conflict (tenant_id, rule, scope_key) do update set state = 'firing',"
+                    " acknowledged_by = null"
+                ),
+                {"t": tenant, "d": dt.date(2026, 10, 31)},
+            )
+        try:
+            page, _ = _open(browser, f"{server}?token={TOKEN}")
+            alert = page.locator(".bx-alert", has_text="channel-outage")
+            assert "web · firing since 2026-10-31" in alert.inner_text()
+            page.get_by_placeholder("recorded with each acknowledgement").fill("Ann Example")
+            page.get_by_role("button", name="Acknowledge").click()
+            page.wait_for_selector("text=acknowledged by Ann Example", timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "overview-alert.png"), full_page=True)
+            page.close()
+            with engine.connect("owner", tenant=tenant) as conn:
+                who = conn.execute(
+                    sa.text(
+                        "select acknowledged_by from analytics.alert_states"
+                        " where rule = 'channel-outage' and scope_key = 'web'"
+                    )
+                ).scalar_one()
+            assert who == "Ann Example"
+        finally:
+            with engine.connect("owner", tenant=tenant) as conn:
+                conn.execute(
+                    sa.text("delete from analytics.alert_states where rule = 'channel-outage'")
+                )

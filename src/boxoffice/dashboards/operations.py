@@ -3,7 +3,8 @@
 Ingest batches and dead letters span tenants (one file may carry several), so this page reads
 them with the pipeline role and is served only by ``boxoffice dashboards --operations``, never
 by a tenant's dashboard server (which sets ``BOXOFFICE_TENANT``; there the page refuses). The
-reconciliation flags are read per tenant, under row-level security.
+reconciliation flags and the notifications still queued are read per tenant, under row-level
+security.
 
 Plain outputs, no widgets: the page has nothing to filter, and plain figures render reliably.
 """
@@ -20,6 +21,7 @@ from IPython.display import HTML, display
 from boxoffice import config, warehouse
 from boxoffice.monitoring.reconciliation import flagged_days
 from boxoffice.reports import charts
+from boxoffice.warehouse import alerts as stored
 
 RECENT_DAYS = 30
 
@@ -66,6 +68,10 @@ def show(*, today: dt.date | None = None) -> None:
             for t, d in as_of.items()
             if d is not None
         }
+        queued = [
+            stored.read_notifications(tenant=t, status="queued", role="pipeline")
+            for t in tenants["tenant_id"]
+        ]
     except warehouse.WarehouseError as exc:
         display(_note(f"Cannot read the warehouse: {exc}", error=True))
         return
@@ -95,3 +101,15 @@ def show(*, today: dt.date | None = None) -> None:
             display(flagged)
     if not recon:
         display(_note("No pipeline run yet: `boxoffice run --as-of DATE`."))
+
+    display(HTML("<h2>Notifications not delivered</h2>"))
+    stuck = [q.with_columns(tenant=pl.lit(names[t])) for t, q in zip(names, queued, strict=True)]
+    if stuck and (stuck := pl.concat(stuck)).height:
+        display(
+            stuck.select(
+                "tenant", "created_at", "rule", "event", "channel", "recipient", "attempts",
+                "last_error", "next_attempt_at",
+            ).sort("created_at", descending=True)
+        )  # fmt: skip
+    else:
+        display(_note("Every notification was delivered."))

@@ -1,4 +1,5 @@
-"""The overview dashboard: KPI tiles, revenue trend, channel mix for one tenant.
+"""The overview dashboard: the firing alerts, KPI tiles, revenue trend, channel mix for one
+tenant.
 
 Reads only ``analytics`` partitions of the newest run, as the reader role scoped to the tenant
 (``BOXOFFICE_TENANT``); every number comes from :mod:`boxoffice.metrics` and every figure from
@@ -16,6 +17,7 @@ from IPython.display import clear_output, display
 
 from boxoffice import forecast, metrics, warehouse
 from boxoffice.dashboards._ui import TenantPage, message
+from boxoffice.dashboards.alerts import FiringAlerts
 from boxoffice.reports import charts
 
 DEFAULT_DAYS = 90
@@ -66,9 +68,11 @@ class Overview(TenantPage):
             [self.granularity, self.start, self.end, self.venue],
             layout=w.Layout(flex_flow="row wrap", gap="8px"),
         )
+        self.alerts = FiringAlerts(self.tenant, since=self.as_of - dt.timedelta(DEFAULT_DAYS))
         return w.VBox(
             [
                 header,
+                self.alerts.layout,
                 controls,
                 self.status,
                 self.tiles,

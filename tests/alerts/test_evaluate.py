@@ -2,6 +2,7 @@
 value worked out by hand in the comments."""
 
 import datetime as dt
+import math
 
 import polars as pl
 import pytest
@@ -162,20 +163,40 @@ def two_weeks_then(today: int, refunds: int = 0) -> pl.DataFrame:
     [(20, "both", True), (15, "both", False), (6, "both", True), (20, "below", False)],
 )
 def test_an_anomaly_is_outside_the_seasonal_models_interval(today, direction, breached):
-    # 14 days of history: the seasonal naive model. Its forecast for day(0), a week after
-    # day(7), is y(day 7) = 12; σ = √(mean of the squared week-on-week differences) = √4 = 2,
-    # so the 99 % interval is 12 ± 2.5758 · 2 = [6.848, 17.152]
+    # 14 days of history: the seasonal naive model, fitted on the square roots of the counts.
+    # Its forecast for day(0), a week after day(7), is √12 = 3.4641; σ = the root mean square
+    # of the week-on-week differences of the roots, √10 − √12, √20 − √18, … √70 − √72:
+    # √(0.25232 / 7) = 0.18986; the 99 % interval 3.4641 ± 2.5758 · 0.18986 = [2.9751, 3.9532],
+    # squared back: [8.851, 15.627] around an expected 12
     rule = Rule("a", "anomaly", metric="tickets", sensitivity=0.99, direction=direction)
     judged = judge_anomaly(two_weeks_then(today), rule, D, history=14)
-    lower, upper = 12 - 2.5758293 * 2, 12 + 2.5758293 * 2
+    first = [10, 20, 30, 40, 50, 60, 70]
+    second = [12, 18, 32, 38, 52, 58, 72]
+    sigma = math.sqrt(sum((math.sqrt(a) - math.sqrt(b)) ** 2 for a, b in zip(first, second)) / 7)
+    assert sigma == pytest.approx(0.18986, abs=1e-5)
+    lower = (math.sqrt(12) - 2.5758293 * sigma) ** 2
+    upper = (math.sqrt(12) + 2.5758293 * sigma) ** 2
+    assert (lower, upper) == pytest.approx((8.851, 15.627), abs=1e-3)
     row = judged.row(0, named=True)
     assert row["value"] == today and row["breached"] is breached
     assert row["upper"] == pytest.approx(upper if direction == "both" else None)
     assert row["lower"] == pytest.approx(lower)
     assert row["explanation"] == (
-        f"tickets on {D}: {today} against an expected 12 (99 % interval 6.848 to 17.15,"
+        f"tickets on {D}: {today} against an expected 12 (99 % interval 8.851 to 15.63,"
         " seasonal naive)"
     )
+
+
+def test_an_anomaly_over_a_window_judges_its_total_against_the_totals_before():
+    # window 2: the two-day totals; the one of day(1) + day(0) against the forecast, two days
+    # ahead, of the totals up to the one ending on day(2)
+    rule = Rule("a", "anomaly", metric="tickets", window=2, sensitivity=0.99)
+    rows = [("A", day(30 - i), 10 + (i % 7), 0, 0) for i in range(30)]
+    judged = judge_anomaly(daily([*rows, ("A", day(0), 40, 0, 0)]), rule, D, history=14)
+    row = judged.row(0, named=True)
+    assert row["value"] == 40 + 10 + (29 % 7)  # day(1) sold 10 + 29 % 7 = 11
+    assert row["explanation"].startswith(f"tickets over the 2 days to {D}: 51 against")
+    assert row["breached"] is True
 
 
 def test_an_anomaly_below_its_minimum_volume_is_not_judged():

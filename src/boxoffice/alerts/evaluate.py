@@ -15,14 +15,16 @@ with, is Σ denominator for a ratio and the value otherwise.
   (``same_weekday_last_week``) — breached when it is above ``above`` or below ``below``; not
   judged when the base is 0 or its volume is under ``min_volume``.
 
-- ``anomaly``: the day's value against the one-day-ahead forecast of the scope's own daily
-  series over the :data:`ANOMALY_HISTORY` days before it, by the seasonal model of
-  :func:`boxoffice.forecast.forecast_series` (ETS with a weekly season, averaged over its forms
-  by Akaike weight; seasonal naive on a short history), whose prediction interval at level
-  ``sensitivity`` gives the bounds; breached when the value is above the upper bound
-  (``direction`` ``above`` or ``both``) or below the lower (``below`` or ``both``). A ratio's
-  daily series is Σ numerator / Σ denominator per day, a day without denominator taking the
-  median of the others. Not judged when the usual volume — the mean daily volume of the
+- ``anomaly``: the value over the window (``w`` days ending on ``as_of``) against its
+  forecast by the seasonal model of :func:`boxoffice.forecast.forecast_series` (ETS with a
+  weekly season, averaged over its forms by Akaike weight; seasonal naive on a short history),
+  fitted on the scope's own series of ``w``-day values over the :data:`ANOMALY_HISTORY` days
+  before and forecast ``w`` days ahead, so that no day of the window is in the history; the
+  prediction interval at level ``sensitivity`` gives the bounds. Breached when the value is
+  above the upper bound (``direction`` ``above`` or ``both``) or below the lower (``below`` or
+  ``both``). A count is modelled on its square root (variance-stabilizing for Poisson counts,
+  Anscombe 1948, *Biometrika* 35), the bounds squared back; a ratio's series is Σ numerator /
+  Σ denominator per window, a window without denominator taking the median of the others. Not judged when the usual volume — the mean daily volume of the
   :data:`USUAL_DAYS` days before — is under ``min_volume`` (so that a day that lost all its
   sales is judged).
 
@@ -159,7 +161,8 @@ def judge_anomaly(
     """Each scope's value on ``as_of`` against its model's prediction interval
     (:data:`JUDGED`), for an ``anomaly`` rule (see the module docstring)."""
     m = METRICS[rule.metric]
-    start = as_of - dt.timedelta(days=history)
+    w = rule.window
+    start = as_of - dt.timedelta(days=history + 2 * w - 2)
     days = pl.DataFrame({"date": pl.date_range(start, as_of, eager=True)})
     columns = [m.numerator] + ([m.denominator] if m.denominator else [])
     level = 100 * rule.sensitivity
@@ -171,24 +174,20 @@ def judge_anomaly(
         num = full[m.numerator].cast(pl.Float64).to_numpy()
         den = full[m.denominator].cast(pl.Float64).to_numpy() if m.denominator else None
         # the usual volume: a day that lost its sales (an outage) is judged all the same
-        volume = float(np.mean((den if den is not None else num)[-1 - USUAL_DAYS : -1]))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            y = num / den if den is not None else num
+        volume = float(np.mean((den if den is not None else num)[-w - USUAL_DAYS : -w]))
+        y = _rolling(num, w) if den is None else _ratio(_rolling(num, w), _rolling(den, w))
         value = None if not np.isfinite(y[-1]) else float(y[-1])
-        past = y[:-1]
+        past = y[: y.size - w]  # the windows that end w days before: none overlaps this one
         judged = value is not None and volume >= rule.min_volume and np.isfinite(past).any()
         lower = upper = None
-        what = f"{rule.metric} on {as_of}: {_number(value)}"
+        what = f"{rule.metric} {_span(as_of, w)}: {_number(value)}"
         if judged:
-            past = np.where(np.isfinite(past), past, np.nanmedian(past))
-            f = forecast_series(past, 1, levels=(level,))
-            lo, hi = f.bounds[level]
-            lower = float(lo[0]) if rule.direction in ("both", "below") else None
-            upper = float(hi[0]) if rule.direction in ("both", "above") else None
+            mean, lo, hi, model = _interval(past, w, level, count=den is None)
+            lower = lo if rule.direction in ("both", "below") else None
+            upper = hi if rule.direction in ("both", "above") else None
             what += (
-                f" against an expected {_number(float(f.mean[0]))}"
-                f" ({level:g} % interval {_number(float(lo[0]))} to {_number(float(hi[0]))},"
-                f" {f.model})"
+                f" against an expected {_number(mean)}"
+                f" ({level:g} % interval {_number(lo)} to {_number(hi)}, {model})"
             )
         else:
             what += f" (usual volume {_number(volume)}: not judged)"
@@ -199,6 +198,33 @@ def judge_anomaly(
             )
         rows.append((key, value, lower, upper, breached, what))
     return pl.DataFrame(rows, schema=JUDGED, orient="row").sort("scope_key")
+
+
+def _rolling(values: np.ndarray, w: int) -> np.ndarray:
+    """The sums of each ``w`` days in a row (the first ``w − 1`` days start none)."""
+    return np.convolve(values, np.ones(w), mode="valid")
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def _span(as_of: dt.date, w: int) -> str:
+    return f"on {as_of}" if w == 1 else f"over the {w} days to {as_of}"
+
+
+def _interval(past: np.ndarray, w: int, level: float, *, count: bool):
+    """The ``w``-step-ahead forecast of the series ``past`` and its ``level`` % interval. A
+    count is modelled on its square root, which makes a Poisson count's variance about
+    constant (Anscombe 1948), and the bounds squared back; a ratio's missing days take the
+    median of the others."""
+    past = np.where(np.isfinite(past), past, np.nanmedian(past))
+    f = forecast_series(np.sqrt(past) if count else past, w, levels=(level,))
+    mean, lo, hi = (float(v[-1]) for v in (f.mean, *f.bounds[level]))
+    if count:
+        mean, lo, hi = mean**2, lo**2, hi**2
+    return mean, lo, hi, f.model
 
 
 def _number(value: float | None) -> str:

@@ -136,7 +136,7 @@ _COMMON = {"name", "kind", "cadence", "for", "notify", "renotify_hours", "descri
 _BY_KIND = {
     "threshold": {"metric", "scope", "window", "above", "below", "min_volume"},
     "change": {"metric", "scope", "window", "above", "below", "against", "min_volume"},
-    "anomaly": {"metric", "scope", "sensitivity", "direction", "min_volume"},
+    "anomaly": {"metric", "scope", "window", "sensitivity", "direction", "min_volume"},
     "freshness": {"of", "older_than_hours"},
     "operational": {"condition", "above"},
 }
@@ -374,8 +374,9 @@ class _Reader:
                     at("scope"), f"scope: {metric} is measured per {allowed}, not {scope}", name
                 )
             values |= {"metric": metric, "scope": scope}
-        if kind in ("threshold", "change"):
+        if kind in ("threshold", "change", "anomaly"):
             values["window"] = field("window", whole, "a whole number of days ≥ 1", 1)
+        if kind in ("threshold", "change"):
             values["above"] = field("above", number, "a number")
             values["below"] = field("below", number, "a number")
             if values["above"] is None and values["below"] is None:

@@ -13,12 +13,13 @@ rule on the same metrics and scopes: breached when the day's value is outside 80
 trailing 7-day mean (the reconciliation's rule; for an event's scan rate, the mean of the
 tenant's events of the 7 days before).
 
-Scoring, per tenant: an anomaly is **found** when any rule starts firing, in a scope that holds
-it (the tenant, any of its venues, categories or events; a scanner outage: its event), on a day
-from its first to one after its last (venues' local days are not the tenant's home days). A
-start of firing that finds no anomaly is a **false alarm**. Recall = found / anomalies;
-precision = firing starts that found one / all firing starts; false alarms are per tenant and
-90 days.
+Scoring, per tenant, by alarm: an **alarm** is one time a rule fires in a scope, from the day
+it starts firing to the last before it resolves. An alarm is true when it overlaps an anomaly's
+days (from its first to one after its last: venues' local days are not the tenant's home days)
+in a scope that holds it (the tenant, its venues, channels, categories or events; a scanner
+outage: its event, by a scan-rate rule); an anomaly is **found** when a true alarm overlaps it.
+Every other alarm is a **false alarm**. Recall = found / anomalies; precision = true alarms /
+alarms; false alarms are per tenant and 90 days.
 """
 
 from __future__ import annotations
@@ -94,13 +95,13 @@ def series_for(rule, world: dict, tenant: str) -> pl.DataFrame:
     )
 
 
-def naive_events(rule, frame: pl.DataFrame, start: dt.date, end: dt.date) -> pl.DataFrame:
-    """The naive rule on ``rule``'s metric and scope: firing starts, day by day."""
+def naive_episodes(rule, frame: pl.DataFrame, start: dt.date, end: dt.date) -> list[tuple]:
+    """The naive rule on ``rule``'s metric and scope, day by day: its firing episodes."""
     from boxoffice.alerts.evaluate import window
     from boxoffice.alerts.metrics import METRICS
 
     m = METRICS[rule.metric]
-    rows, firing = [], set()
+    out, firing = [], {}
     day = start
     while day <= end:
         now = window(frame, rule.metric, day, 1)
@@ -112,54 +113,67 @@ def naive_events(rule, frame: pl.DataFrame, start: dt.date, end: dt.date) -> pl.
             mean = {k: ratio if before.height else None for k in now["scope_key"]}
         else:
             past = [window(frame, rule.metric, day - dt.timedelta(days=k), 1) for k in range(1, 8)]
-            both = pl.concat(past).group_by("scope_key").agg(pl.col("value").mean())
-            mean = dict(both.rows())
+            mean = dict(pl.concat(past).group_by("scope_key").agg(pl.col("value").mean()).rows())
         for key, value, volume in now.rows():
-            m_ = mean.get(key)
-            judged = value is not None and m_ not in (None, 0) and volume >= rule.min_volume
-            breached = judged and not (NAIVE_BAND[0] * m_ <= value <= NAIVE_BAND[1] * m_)
+            usual = mean.get(key)
+            judged = value is not None and usual not in (None, 0) and volume >= rule.min_volume
+            breached = judged and not (NAIVE_BAND[0] * usual <= value <= NAIVE_BAND[1] * usual)
             if breached and key not in firing:
-                rows.append((key, day))
-            if judged and not breached:
-                firing.discard(key)
-            if breached:
-                firing.add(key)
+                firing[key] = day
+            elif judged and not breached and key in firing:
+                out.append((key, firing.pop(key), day - dt.timedelta(days=1)))
         day += dt.timedelta(days=1)
-    return pl.DataFrame(rows, schema={"scope_key": pl.String, "as_of": pl.Date}, orient="row")
+    return out + [(k, d, end) for k, d in firing.items()]
+
+
+def episodes(events: pl.DataFrame, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """(scope, first day firing, last day firing) of each time a scope fired, from a replay's
+    changes of state."""
+    out, started = [], {}
+    for e in events.sort("as_of").iter_rows(named=True):
+        if e["to_state"] == "firing":
+            started[e["scope_key"]] = e["as_of"]
+        elif e["from_state"] == "firing" and e["scope_key"] in started:
+            out.append((e["scope_key"], started.pop(e["scope_key"]), e["as_of"] - dt.timedelta(1)))
+    return out + [(k, d, end) for k, d in started.items()]
 
 
 def replay_one(task: tuple) -> tuple:
-    """One (seed, tenant, rule): the firing starts of the rule and of the naive rule."""
+    """One (seed, tenant, rule): the firing episodes of the rule and of the naive rule."""
     from boxoffice.alerts.evaluate import replay
 
     seed, tenant, rule, frame = task
     start, end = END - dt.timedelta(days=DAYS - 1), END
     started = time.perf_counter()
-    events = replay(frame, rule, start, end).filter(pl.col("to_state") == "firing")
+    ours = episodes(replay(frame, rule, start, end), end)
     took = time.perf_counter() - started
-    ours = events.select("scope_key", "as_of")
-    naive = naive_events(rule, frame, start, end)
-    return seed, tenant, rule, ours, naive, took
+    return seed, tenant, rule, ours, naive_episodes(rule, frame, start, end), took
 
 
-def score(starts: list[tuple], worlds: dict) -> dict:
-    """Recall, precision and false alarms of firing starts (seed, tenant, metric, key, day): a
-    scan-rate start can find a scanner outage (of its event), any other a sales anomaly."""
-    found, hits, alarms = set(), 0, 0
-    for seed, tenant, metric, key, day in starts:
+def score(alarms: list[tuple], worlds: dict) -> dict:
+    """Recall, precision and false alarms of firing episodes (seed, tenant, rule, metric,
+    scope, first day, last day). An episode is true when it overlaps an anomaly's days (from
+    its first to one after its last) in a scope that holds it — a scan-rate episode a scanner
+    outage of its event, any other a sales anomaly; an anomaly is found when a true episode
+    overlaps it."""
+    found, hits, false = set(), 0, 0
+    by_rule: dict[str, int] = {}
+    for seed, tenant, rule, metric, key, first, last in alarms:
         hit = False
         for i, a in enumerate(worlds[seed][tenant]["anomalies"]):
-            first = dt.date.fromisoformat(a["first_day"])
-            last = dt.date.fromisoformat(a["last_day"]) + dt.timedelta(days=1)
+            begins = dt.date.fromisoformat(a["first_day"])
+            ends = dt.date.fromisoformat(a["last_day"]) + dt.timedelta(days=1)
             if a["kind"] == "scanner_outage":
                 holds = metric == "scan_rate" and key == a["event_id"]
             else:
                 holds = metric != "scan_rate"
-            if holds and first <= day <= last:
+            if holds and first <= ends and last >= begins:
                 found.add((seed, tenant, i))
                 hit = True
         hits += hit
-        alarms += not hit
+        false += not hit
+        if not hit:
+            by_rule[rule] = by_rule.get(rule, 0) + 1
     per_kind: dict[str, list[int]] = {}
     anomalies = 0
     for seed, world in worlds.items():
@@ -174,11 +188,12 @@ def score(starts: list[tuple], worlds: dict) -> dict:
         "anomalies": anomalies,
         "found": len(found),
         "recall": round(len(found) / anomalies, 3) if anomalies else None,
-        "firing_starts": len(starts),
-        "precision": round(hits / len(starts), 3) if starts else None,
-        "false_alarms": alarms,
-        "false_alarms_per_tenant_per_90_days": round(alarms / tenant_windows, 2),
+        "alarms": len(alarms),
+        "precision": round(hits / len(alarms), 3) if alarms else None,
+        "false_alarms": false,
+        "false_alarms_per_tenant_per_90_days": round(false / tenant_windows, 2),
         "recall_by_kind": {k: f"{v[0]}/{v[1]}" for k, v in sorted(per_kind.items())},
+        "false_alarms_by_rule": by_rule,
     }
 
 
@@ -213,22 +228,20 @@ def main() -> None:
     ]
     done = parallel_map(replay_one, tasks, workers=args.workers)
     ours = [
-        (seed, tenant, rule.metric, key, day)
+        (seed, tenant, rule.name, rule.metric, *episode)
         for seed, tenant, rule, fired, _, _ in done
-        for key, day in fired.rows()
+        for episode in fired
     ]
     naive = [
-        (seed, tenant, rule.metric, key, day)
+        (seed, tenant, rule.name, rule.metric, *episode)
         for seed, tenant, rule, _, fired, _ in done
-        for key, day in fired.rows()
+        for episode in fired
     ]
     by_rule = {}
     for _, _, rule, fired, nfired, took in done:
-        r = by_rule.setdefault(
-            rule.name, {"firing_starts": 0, "naive_firing_starts": 0, "seconds": 0.0}
-        )
-        r["firing_starts"] += fired.height
-        r["naive_firing_starts"] += nfired.height
+        r = by_rule.setdefault(rule.name, {"alarms": 0, "naive_alarms": 0, "seconds": 0.0})
+        r["alarms"] += len(fired)
+        r["naive_alarms"] += len(nfired)
         r["seconds"] = round(r["seconds"] + took, 1)
     result = {
         "command": f"python -m bench.alerts --scale {args.scale} --seeds {args.seeds}"

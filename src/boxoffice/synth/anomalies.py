@@ -8,7 +8,8 @@ size, written here and nowhere else, so a detector cannot look good by making th
   rate (its mean over the 28 days before): whole orders of tickets still held for later events,
   refunded at a random time of the day;
 - **spike**: a day's tickets +60 %: orders of that day bought again (same customer, event,
-  channel, tickets and price, a minute later), until the day has 60 % more tickets;
+  channel, tickets and price, a minute later, and kept: never refunded), until the day has
+  60 % more tickets;
 - **scanner_outage**: on an event's day, no ticket of it is scanned at the door.
 
 Days are local days of the tenant's home time zone, all in the last :data:`WINDOW_DAYS` days of
@@ -152,8 +153,16 @@ def _spike(tables, day, zone, rng):
     copied_orders = copies.with_columns(
         pl.col("order_id").replace_strict(renamed), pl.col("created_at") + shift
     )
+    # bought again and kept: a copy of a ticket refunded later is not refunded (a spike of
+    # sales must not bring a wave of refunds after it)
     copied_tickets = sold.filter(pl.col("order_id").is_in(again.implode())).with_columns(
-        pl.col("order_id").replace_strict(renamed), pl.col("sold_at") + shift
+        pl.col("order_id").replace_strict(renamed),
+        pl.col("sold_at") + shift,
+        pl.when(pl.col("status") == "refunded")
+        .then(pl.lit("sold"))
+        .otherwise(pl.col("status"))
+        .alias("status"),
+        pl.lit(None, tickets.schema["refunded_at"]).alias("refunded_at"),
     )
     copied_tickets = copied_tickets.with_columns(
         ticket_id=ids.uuid7(rng, copied_tickets["sold_at"].dt.epoch("ms").to_numpy())

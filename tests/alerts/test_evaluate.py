@@ -172,7 +172,9 @@ def test_an_anomaly_is_outside_the_seasonal_models_interval(today, direction, br
     judged = judge_anomaly(two_weeks_then(today), rule, D, history=14)
     first = [10, 20, 30, 40, 50, 60, 70]
     second = [12, 18, 32, 38, 52, 58, 72]
-    sigma = math.sqrt(sum((math.sqrt(a) - math.sqrt(b)) ** 2 for a, b in zip(first, second)) / 7)
+    sigma = math.sqrt(
+        sum((math.sqrt(a) - math.sqrt(b)) ** 2 for a, b in zip(first, second, strict=True)) / 7
+    )
     assert sigma == pytest.approx(0.18986, abs=1e-5)
     lower = (math.sqrt(12) - 2.5758293 * sigma) ** 2
     upper = (math.sqrt(12) + 2.5758293 * sigma) ** 2

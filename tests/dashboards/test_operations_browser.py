@@ -36,16 +36,46 @@ def test_operations_page_shows_batches_dead_letters_and_reconciliation(
     built_world, browser, truth, tmp_path_factory
 ):
     assert truth["received"] > 0 and truth["rejected"] > 0  # the world's stream has bad lines
-    with serve(built_world["url"], tmp_path_factory, "--operations") as base:
-        text = _text(
-            browser,
-            f"{base}/voila/render/operations.ipynb?token={TOKEN}",
-            wait_for="text=Reconciliation",
-            shot="operations.png",
-        )
+    with pytest.MonkeyPatch.context() as mp:  # a notification the mail server keeps refusing
+        mp.setenv("BOXOFFICE_DATABASE_URL", built_world["url"])
+        with engine.connect() as conn:
+            tenant = conn.execute(sa.text("select min(tenant_id::text) from source.tenants"))
+            tenant = tenant.scalar_one()
+        with engine.connect("owner", tenant=tenant) as conn:
+            conn.execute(
+                sa.text(
+                    "insert into analytics.notifications (tenant_id, key, rule, event, scope_keys,"
+                    " channel, recipient, subject, body, payload, status, attempts, last_error,"
+                    " created_at, next_attempt_at) values (:t, 'test-stuck', 'run-failed',"
+                    " 'firing', array['x'], 'operations', 'ops@venue.example', 's', 'b', '{}',"
+                    " 'queued', 4, 'mail server: login refused (535)', now(), now())"
+                ),
+                {"t": tenant},
+            )
+    try:
+        with serve(built_world["url"], tmp_path_factory, "--operations") as base:
+            text = _text(
+                browser,
+                f"{base}/voila/render/operations.ipynb?token={TOKEN}",
+                wait_for="text=Notifications not delivered",
+                shot="operations.png",
+            )
+    finally:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("BOXOFFICE_DATABASE_URL", built_world["url"])
+            with engine.connect("owner", tenant=tenant) as conn:
+                conn.execute(
+                    sa.text("delete from analytics.notifications where key = 'test-stuck'")
+                )
+    assert "mail server: login refused (535)" in text and "ops@venue.example" in text
     assert f"{truth['received']:,}" in text  # the received tile
     assert f"{truth['rejected']:,}" in text
-    for heading in ("Ingest batches", "Dead letters, last 30 days", "Reconciliation"):
+    for heading in (
+        "Ingest batches",
+        "Dead letters, last 30 days",
+        "Reconciliation",
+        "Notifications not delivered",
+    ):
         assert heading in text
     for name in truth["names"]:
         assert name in text

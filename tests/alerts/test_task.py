@@ -4,18 +4,21 @@ the same weekday a week earlier fires a change rule, keeps firing on the same da
 before anything is written."""
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from boxoffice import tasks, warehouse
+from boxoffice.ingest.batch import ingest_stream
 from boxoffice.pipeline import runner
 from boxoffice.tasks.alerts import TASK
 from boxoffice.warehouse import alerts as stored
 from boxoffice.warehouse import loading
 from tests.alerts.world import D, E, T, tenant
 from tests.alerts.world import judge as world_judge
+from tests.ingest.conftest import event, ndjson
 
 ROOT = Path(__file__).parents[2]
 RULES = """
@@ -27,10 +30,9 @@ rules:
     against: same_weekday_last_week
     below: -50
     notify: ops
-  - name: stale
-    kind: freshness
-    of: sales
-    older_than_hours: 36
+  - name: later
+    kind: anomaly
+    metric: conversion_rate
 """
 
 
@@ -46,7 +48,7 @@ def test_a_drop_fires_stays_put_when_judged_again_and_resolves(migrated_db, tmp_
     week_ago = D - dt.timedelta(days=7)
     loading.load(tenant({week_ago: 10, D: 4}), source="test")
     first = judge(D, path)
-    assert first["not judged"] == ["stale"]
+    assert first["not judged"] == ["later"]  # conversion_rate is not measured yet
     states = stored.read_alert_states(tenant=T)
     assert states.select("rule", "scope_key", "state", "since", "count", "value").rows() == [
         ("tickets-drop", T, "firing", D, 1, -60.0)  # 4 against 10: 100 · (4 − 10) / 10
@@ -112,3 +114,36 @@ def test_a_door_scan_rate_under_its_threshold_fires_on_the_events_day(migrated_d
     # held 60, scanned 10: 10 / 60 = 0.1667 < 0.5
     states = stored.read_alert_states(tenant=T).filter(pl.col("rule") == "scans")
     assert states.select("scope_key", "state", "value").rows() == [(E, "firing", 10 / 60)]
+
+
+def test_freshness_and_dead_letters_are_judged_on_the_day(migrated_db, tmp_path):
+    path = tmp_path / "alerts.yaml"
+    path.write_text(
+        "rules:\n"
+        "  - {name: stale, kind: freshness, of: sales, older_than_hours: 36}\n"
+        "  - {name: no-run, kind: freshness, of: run, older_than_hours: 24}\n"
+        "  - {name: letters, kind: operational, condition: dead_letters, above: 1}\n"
+    )
+    loading.load(tenant({D - dt.timedelta(days=3): 5}), source="test")
+    # two lines claiming the tenant that the ingest rejects (no session_id), received on D
+    bad = [event(tenant=T, session_id=None, id=f"e{i}") for i in range(2)]
+    ingest_stream(
+        io.BytesIO(ndjson(*bad)),
+        name="bad",
+        now=dt.datetime.combine(D, dt.time(9), dt.UTC),
+    )
+    world_judge(D, path)
+    states = stored.read_alert_states(tenant=T).sort("rule")
+    # the newest sale, noon of D − 3, is 3.5 days = 84 h old at the end of D (UTC midnight)
+    assert states.select("rule", "state", "value").rows() == [
+        ("letters", "firing", 2.0),
+        ("no-run", "firing", None),
+        ("stale", "firing", 84.0),
+    ]
+    events = stored.read_alert_events(tenant=T, since=D, role="pipeline").sort("rule")
+    assert events["explanation"].to_list() == [
+        "2 behaviour event(s) rejected on the day (more than 1 fires)",
+        f"no completed run at all before {D + dt.timedelta(days=1)} 00:00 UTC",
+        f"the newest sale ({D - dt.timedelta(days=3)} 12:00 UTC) is 84.0 h old at"
+        f" {D + dt.timedelta(days=1)} 00:00 UTC",
+    ]

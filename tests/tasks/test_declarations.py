@@ -40,7 +40,7 @@ def test_the_edges_by_hand():
         "demand-forecast",
     }
     assert tasks.upstream_of(tasks.TASKS["attribution"]) == set()  # it reads source only
-    assert tasks.upstream_of(tasks.TASKS["alerts"]) == {"sales-aggregates"}
+    assert tasks.upstream_of(tasks.TASKS["alerts"]) == {"ingest", "sales-aggregates"}
     assert tasks.inputs_of(tasks.TASKS["alerts"]) == {"rules", "source"}  # venue names
 
 

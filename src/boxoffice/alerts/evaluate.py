@@ -24,9 +24,11 @@ with, is Σ denominator for a ratio and the value otherwise.
   above the upper bound (``direction`` ``above`` or ``both``) or below the lower (``below`` or
   ``both``). A count is modelled on its square root (variance-stabilizing for Poisson counts,
   Anscombe 1948, *Biometrika* 35), the bounds squared back; a ratio's series is Σ numerator /
-  Σ denominator per window, a window without denominator taking the median of the others. Not judged when the usual volume — the mean daily volume of the
-  :data:`USUAL_DAYS` days before — is under ``min_volume`` (so that a day that lost all its
-  sales is judged).
+  Σ denominator per window, a window without denominator taking the median of the others.
+  Not judged when the usual volume — the mean daily volume of the :data:`USUAL_DAYS` days
+  before — is under ``min_volume`` (so that a day that lost all its sales is judged).
+- ``freshness`` and the ``dead_letters`` and ``reconciliation`` operational rules: one scope,
+  the tenant (:func:`judge_operations`).
 
 Each judged (rule, scope) gets a state (:func:`step`): ``ok``; ``pending`` while the condition
 has held for fewer than the rule's ``for`` evaluations in a row; ``firing`` from the ``for``-th;
@@ -303,3 +305,40 @@ def replay(daily: pl.DataFrame, rule: Rule, start: dt.date, end: dt.date) -> pl.
         changes.append(happened)
         day += dt.timedelta(days=1)
     return pl.concat([pl.DataFrame(schema=EVENTS), *changes])
+
+
+def judge_operations(rule: Rule, seen: dict, tenant: str, before: dt.datetime) -> pl.DataFrame:
+    """The tenant's one scope judged by a ``freshness`` rule — breached when the newest sale,
+    behaviour event or completed run (``of``) is more than ``older_than_hours`` before
+    ``before``, or there is none — or an ``operational`` one: ``dead_letters`` above
+    ``above`` on the day, or a ``reconciliation`` flag on it (:data:`JUDGED`). ``seen`` is
+    :func:`boxoffice.warehouse.alerts.read_operations`'s answer."""
+    if rule.kind == "freshness":
+        newest = seen[{"sales": "sales", "events": "events", "run": "run"}[rule.of]]
+        what = {"sales": "sale", "events": "behaviour event", "run": "completed run"}[rule.of]
+        if newest is None:
+            value, explanation = None, f"no {what} at all before {before:%Y-%m-%d %H:%M} UTC"
+            breached = True
+        else:
+            value = (before - newest).total_seconds() / 3600
+            breached = value > rule.older_than_hours
+            explanation = (
+                f"the newest {what} ({newest:%Y-%m-%d %H:%M} UTC) is {value:.1f} h old"
+                f" at {before:%Y-%m-%d %H:%M} UTC"
+            )
+        row = (tenant, value, None, rule.older_than_hours, breached, explanation)
+    elif rule.condition == "dead_letters":
+        count = seen["dead_letters"]
+        explanation = (
+            f"{count} behaviour event(s) rejected on the day (more than {rule.above:g} fires)"
+        )
+        row = (tenant, float(count), None, rule.above, count > rule.above, explanation)
+    elif rule.condition == "reconciliation":
+        flagged = seen["flagged"]
+        explanation = (
+            f"the ingest reconciliation flagged {flagged}" if flagged else "no reconciliation flag"
+        )
+        row = (tenant, float(bool(flagged)), None, 0.0, bool(flagged), explanation)
+    else:
+        raise ValueError(f"rule {rule.name}: not a freshness or operational rule on data")
+    return pl.DataFrame([row], schema=JUDGED, orient="row")

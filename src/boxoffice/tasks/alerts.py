@@ -6,7 +6,8 @@ budget — what is not delivered stays queued and is retried, with backoff, by l
 evaluations.
 
 Judged here: threshold, change and anomaly rules on the sales metrics, thresholds on the
-door scan rate of the day's events, and the built-in
+door scan rate of the day's events, freshness rules, the dead-letter and reconciliation
+operational rules, and the built-in
 ``delivery-failing`` rule; ``run_failed`` rules are judged by the runner when a run finishes
 (:func:`record_run`); the other kinds and metrics are listed as not judged. A rules file
 that is not right fails the task before any tenant is judged; a date judged again changes
@@ -62,8 +63,24 @@ def on_scans(rule: rules.Rule) -> bool:
     return rule.kind == "threshold" and rule.metric == "scan_rate"
 
 
+def on_operations(rule: rules.Rule) -> bool:
+    """A freshness rule, or an operational one on the day's dead letters or reconciliation."""
+    return rule.kind == "freshness" or rule.condition in ("dead_letters", "reconciliation")
+
+
 def judged_here(rule: rules.Rule) -> bool:
-    return on_sales(rule) or on_scans(rule) or rule.condition in ("delivery_failed", "run_failed")
+    return (
+        on_sales(rule)
+        or on_scans(rule)
+        or on_operations(rule)
+        or rule.condition in ("delivery_failed", "run_failed")
+    )
+
+
+def reference_time(as_of: dt.date, now: dt.datetime) -> dt.datetime:
+    """When data is judged fresh or stale: the end of ``as_of`` (UTC), or now if sooner — a
+    run of a past date judges the data as it stood at that date's end."""
+    return min(now, dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), dt.UTC))
 
 
 def rules_file(params: Params) -> Path:
@@ -100,6 +117,8 @@ def judge_tenant(
     they send, and the rules left."""
     daily, per_event, events = scope.read(stored.read_alert_sales, days=params.history_days)
     failing = scope.read(stored.failing_channels, attempts=delivery.failing_after)
+    before = reference_time(scope.as_of, now)
+    seen = scope.read(stored.read_operations, before=before) if any(map(on_operations, own)) else {}
     judged = {}
     for rule in own:
         if rule.condition == "delivery_failed":
@@ -107,6 +126,8 @@ def judge_tenant(
         elif on_sales(rule):
             frame = series.sales_series(daily, per_event, events, rule.scope, scope.tenant)
             judged[rule] = evaluate.judge(frame, rule, scope.as_of)
+        elif on_operations(rule):
+            judged[rule] = evaluate.judge_operations(rule, seen, scope.tenant, before)
         elif on_scans(rule):
             scans = scope.read(stored.read_event_scans, days=max(rule.window, 1))
             judged[rule] = evaluate.judge(series.scan_series(scans), rule, scope.as_of)
@@ -293,6 +314,11 @@ TASK = Task(
         "analytics.alert_states",
         "analytics.alert_silences",
         "analytics.notifications",
+        "source.tickets",
+        "raw.events",
+        "analytics.completed_runs",
+        "raw.dead_letter",
+        "analytics.event_reconciliation",
     ),
     loads=(
         "analytics.alert_states",

@@ -79,6 +79,37 @@ def read_event_scans(
     )
 
 
+@reads(
+    "source.tickets",
+    "raw.events",
+    "analytics.completed_runs",
+    "raw.dead_letter",
+    "analytics.event_reconciliation",
+)
+def read_operations(
+    *, as_of: dt.date, tenant: Tenant, before: dt.datetime, role: Role = "pipeline"
+) -> dict:
+    """What the freshness and operational rules judge, for ``tenant``: the newest sale, the
+    newest behaviour event and the newest completed run before ``before``; the dead letters
+    claiming the tenant received on ``as_of`` (UTC day); the event types its reconciliation
+    of ``as_of`` flagged on that day."""
+    day = dt.datetime.combine(as_of, dt.time(), dt.UTC)
+    frame = read_frame(
+        "select (select max(sold_at) from source.tickets where sold_at < $1) as sales,"
+        " (select max(occurred_at) from raw.events where occurred_at < $1) as events,"
+        " (select max(finished_at) from analytics.completed_runs where finished_at < $1) as run,"
+        " (select count(*) from raw.dead_letter where claimed_tenant = $4"
+        "  and received_at >= $2 and received_at < $2 + interval '1 day')::bigint"
+        "  as dead_letters,"
+        " (select string_agg(type, ', ' order by type) from analytics.event_reconciliation"
+        "  where as_of = $3 and day = $3 and (low_volume or orders_mismatch)) as flagged",
+        [before, day, as_of, str(tenant)],
+        role=role,
+        tenant=tenant,
+    )
+    return frame.row(0, named=True)
+
+
 @reads("source.venues", "analytics.events")
 def read_labels(*, as_of: dt.date, tenant: Tenant, role: Role = "pipeline") -> dict[str, str]:
     """What people call a scope key: each venue's and each of the run's events' name."""

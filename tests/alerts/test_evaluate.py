@@ -7,7 +7,7 @@ import math
 import polars as pl
 import pytest
 
-from boxoffice.alerts.evaluate import STATES, judge, judge_anomaly, step, window
+from boxoffice.alerts.evaluate import STATES, days_needed, judge, judge_anomaly, step, window
 from boxoffice.alerts.rules import Rule
 
 D = dt.date(2026, 10, 14)  # a Wednesday
@@ -212,3 +212,10 @@ def test_an_anomaly_below_its_minimum_volume_is_not_judged():
     assert (
         judge_anomaly(two_weeks_then(20, refunds=3), rule, D, history=14)["breached"][0] is not None
     )
+
+
+def test_the_days_a_rule_reads():
+    assert days_needed(Rule("a", "anomaly", metric="tickets", window=2)) == 56 + 3
+    assert days_needed(Rule("c", "change", metric="tickets", window=3)) == 6
+    weekly = Rule("c", "change", metric="tickets", window=3, against="same_weekday_last_week")
+    assert days_needed(weekly) == 3 + 7

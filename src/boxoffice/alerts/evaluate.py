@@ -233,6 +233,15 @@ def _number(value: float | None) -> str:
     return "none" if value is None else f"{value:.4g}"
 
 
+def days_needed(rule: Rule) -> int:
+    """The local days up to the evaluated date that judging ``rule`` reads."""
+    if rule.kind == "anomaly":
+        return ANOMALY_HISTORY + 2 * rule.window - 1
+    if rule.kind == "change":
+        return rule.window + (rule.window if rule.against == "previous_period" else 7)
+    return rule.window
+
+
 def _shown(column: str) -> pl.Expr:
     return pl.col(column).round(4).cast(pl.String).fill_null("none")
 

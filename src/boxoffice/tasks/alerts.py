@@ -7,9 +7,9 @@ evaluations.
 
 Judged here: threshold, change and anomaly rules on the sales metrics, thresholds on the
 door scan rate of the day's events, freshness rules, the dead-letter and reconciliation
-operational rules, and the built-in
-``delivery-failing`` rule; ``run_failed`` rules are judged by the runner when a run finishes
-(:func:`record_run`); the other kinds and metrics are listed as not judged. A rules file
+operational rules, and the built-in ``delivery-failing`` rule; ``run_failed`` rules are
+judged by the runner when a run finishes (:func:`record_run`); the other kinds and metrics are
+listed as not judged. A rules file
 that is not right fails the task before any tenant is judged; a date judged again changes
 nothing and queues nothing (it only retries what is queued).
 """
@@ -43,7 +43,7 @@ SALES_METRICS = {
 @dataclass(frozen=True)
 class Params:
     rules: str = ALERT_RULES  # the rules file, relative to the project
-    history_days: int = 60  # local days of sales read: the longest window and its base
+    history_days: int = 60  # local days of sales read at least (more when a rule needs them)
 
     def __post_init__(self) -> None:
         if self.history_days <= evaluate.ANOMALY_HISTORY:
@@ -115,7 +115,8 @@ def judge_tenant(
 ) -> dict:
     """One tenant's rules on ``scope.as_of``: its new states and events, the notifications
     they send, and the rules left."""
-    daily, per_event, events = scope.read(stored.read_alert_sales, days=params.history_days)
+    days = max([params.history_days, *(evaluate.days_needed(r) for r in own if on_sales(r))])
+    daily, per_event, events = scope.read(stored.read_alert_sales, days=days)
     failing = scope.read(stored.failing_channels, attempts=delivery.failing_after)
     before = reference_time(scope.as_of, now)
     seen = scope.read(stored.read_operations, before=before) if any(map(on_operations, own)) else {}
@@ -296,7 +297,7 @@ def rule_history(rule: rules.Rule, *, tenant: str, as_of: dt.date, days: int) ->
             f"rule {rule.name}: --history replays threshold, change and anomaly rules on the"
             f" sales metrics ({', '.join(sorted(SALES_METRICS))}), not this {rule.kind} rule"
         )
-    history = days + Params().history_days
+    history = days + max(Params().history_days, evaluate.days_needed(rule))
     daily, per_event, events = stored.read_alert_sales(as_of=as_of, tenant=tenant, days=history)
     frame = series.sales_series(daily, per_event, events, rule.scope, tenant)
     return evaluate.replay(frame, rule, as_of - dt.timedelta(days=days - 1), as_of)

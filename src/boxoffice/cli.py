@@ -1063,6 +1063,7 @@ def alerts_test(rule: str, tenant: str | None, history: int | None, as_of: str |
     from boxoffice import warehouse
 
     warehouse.refresh_sales([tenant])
+    click.echo(f"replaying {rule} on each of the {history} days to {day} …", err=True)
     try:
         events = task.rule_history(found, tenant=tenant, as_of=day, days=history)
     except ValueError as exc:

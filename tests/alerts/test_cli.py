@@ -101,7 +101,7 @@ def test_test_sends_a_sample_and_replays_history(project):
     )
     assert replay.exit_code == 0, replay.output
     # the drop of D fires; the next day (0 against 0 a week earlier) is not judged, so it holds
-    assert replay.output.splitlines() == [
+    assert replay.stdout.splitlines() == [
         f"tickets-drop over the 14 days to {D + dt.timedelta(days=1)}:"
         " would have fired 1 time(s) in 1 scope(s)",
         f"  {D}  {T}  ok → firing  tickets over 1 day(s): 4.0 against 10.0 a week earlier"

@@ -28,6 +28,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import pickle
 import tempfile
 import time
 import warnings
@@ -204,6 +205,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rules", type=Path, default=None, help="[default: alerts.yaml]")
+    parser.add_argument("--only", nargs="*", default=None, help="rule names to replay")
+    parser.add_argument("--cache", type=Path, default=None, help="keep the built worlds here")
     args = parser.parse_args()
     os.environ.setdefault("BOXOFFICE_PII_KEY", "bench")
     from boxoffice import config
@@ -212,13 +216,20 @@ def main() -> None:
 
     rules = [
         r
-        for r in read_rules(config.project_root() / "alerts.yaml").rules
-        if r.kind in ("threshold", "change", "anomaly")
+        for r in read_rules(args.rules or config.project_root() / "alerts.yaml").rules
+        if r.kind in ("threshold", "change", "anomaly") and (not args.only or r.name in args.only)
     ]
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     worlds, started = {}, time.perf_counter()
     for seed in seeds:
-        worlds[seed] = build(args.scale, seed)
+        kept = args.cache and args.cache / f"alerts-{args.scale}-{seed}.pickle"
+        if kept and kept.exists():
+            worlds[seed] = pickle.loads(kept.read_bytes())
+        else:
+            worlds[seed] = build(args.scale, seed)
+            if kept:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                kept.write_bytes(pickle.dumps(worlds[seed]))
         print(f"seed {seed}: world built ({time.perf_counter() - started:.0f} s)", flush=True)
     tasks = [
         (seed, tenant, rule, series_for(rule, w, tenant))
@@ -245,7 +256,9 @@ def main() -> None:
         r["seconds"] = round(r["seconds"] + took, 1)
     result = {
         "command": f"python -m bench.alerts --scale {args.scale} --seeds {args.seeds}"
-        f" --first-seed {args.first_seed}",
+        f" --first-seed {args.first_seed}"
+        + (f" --rules {args.rules}" if args.rules else "")
+        + (f" --only {' '.join(args.only)}" if args.only else ""),
         "scale": args.scale,
         "seeds": list(seeds),
         "days": DAYS,
@@ -256,7 +269,7 @@ def main() -> None:
         "seconds": round(time.perf_counter() - started, 1),
     }
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"alerts_{args.scale}.json"
+    out = RESULTS / f"alerts_{args.scale}{'_' + '_'.join(args.only) if args.only else ''}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

@@ -184,7 +184,7 @@ def compose(
             f"Silence: boxoffice alerts silence {rule.name} --tenant {tenant_id}"
             " --until 'YYYY-MM-DD HH:MM' --reason WHY --by YOUR-NAME",
         ]
-    body = "\n".join(line for line in lines if line is not None) + "\n"
+    body = "\n".join(lines) + "\n"
     payload = {
         "tenant": {"id": tenant_id, "name": tenant_name},
         "rule": rule.name,

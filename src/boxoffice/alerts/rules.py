@@ -412,6 +412,7 @@ class _Reader:
             values["above"] = field("above", lambda v: number(v) and v >= 0, "a number ≥ 0")
             if values["condition"] == "dead_letters" and values["above"] is None:
                 self.fail(spec.line, "above: required for dead_letters (how many in a day)", name)
+        values["description"] = values["description"] or _described(values)
         return Rule(**{k: v for k, v in values.items() if k in _RULE_FIELDS})
 
 
@@ -437,6 +438,25 @@ def _bounds(values: dict, unit: str) -> str:
     parts = [f"above {values['above']:g}" if values["above"] is not None else ""]
     parts.append(f"below {values['below']:g}" if values["below"] is not None else "")
     return f"{values['metric']} {' or '.join(p for p in parts if p)} {unit}"
+
+
+def _described(values: dict) -> str:
+    """A rule's one line for people when the file gives none (threshold and change rules get
+    theirs from their bounds)."""
+    if values["kind"] == "anomaly":
+        side = {"both": "outside", "above": "above", "below": "below"}[values["direction"]]
+        days = f" over {values['window']} days" if values["window"] > 1 else ""
+        return (
+            f"{values['metric']}{days} {side} the {100 * values['sensitivity']:g} % prediction"
+            " interval of its own seasonal model"
+        )
+    if values["kind"] == "freshness":
+        return f"the newest {values['of']} older than {values['older_than_hours']:g} hours"
+    return {
+        "run_failed": "a pipeline run failed",
+        "dead_letters": f"more than {values.get('above') or 0:g} rejected behaviour events a day",
+        "reconciliation": "the ingest reconciliation flagged the day",
+    }.get(values.get("condition"), "")
 
 
 def _one_of(choices) -> str:

@@ -166,7 +166,7 @@ def test_a_firing_alert_is_shown_and_acknowledged_by_the_viewer(
             conn.execute(
                 sa.text(
                     "insert into analytics.alert_states (tenant_id, rule, scope_key, state,"
-                    " since, count, evaluated, value, lower, upper) values (:t, 'channel-outage',"
+                    " since, count, evaluated, value, lower, upper) values (:t, 'test-outage',"
                     " 'web', 'firing', :d, 1, :d, 0, 12, null)"
                     " on conflict (tenant_id, rule, scope_key) do update set state = 'firing',"
                     " acknowledged_by = null"
@@ -175,7 +175,7 @@ def test_a_firing_alert_is_shown_and_acknowledged_by_the_viewer(
             )
         try:
             page, _ = _open(browser, f"{server}?token={TOKEN}")
-            alert = page.locator(".bx-alert", has_text="channel-outage")
+            alert = page.locator(".bx-alert", has_text="test-outage")
             assert "web · firing since 2026-10-31" in alert.inner_text()
             page.get_by_placeholder("recorded with each acknowledgement").fill("Ann Example")
             page.get_by_role("button", name="Acknowledge").click()
@@ -186,12 +186,17 @@ def test_a_firing_alert_is_shown_and_acknowledged_by_the_viewer(
                 who = conn.execute(
                     sa.text(
                         "select acknowledged_by from analytics.alert_states"
-                        " where rule = 'channel-outage' and scope_key = 'web'"
-                    )
+                        " where tenant_id = :t and rule = 'test-outage' and scope_key = 'web'"
+                    ),
+                    {"t": tenant},
                 ).scalar_one()
             assert who == "Ann Example"
         finally:
             with engine.connect("owner", tenant=tenant) as conn:
                 conn.execute(
-                    sa.text("delete from analytics.alert_states where rule = 'channel-outage'")
+                    sa.text(
+                        "delete from analytics.alert_states"
+                        " where tenant_id = :t and rule = 'test-outage'"
+                    ),
+                    {"t": tenant},
                 )

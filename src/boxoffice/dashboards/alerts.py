@@ -38,7 +38,7 @@ class FiringAlerts:
             return
         latest = {
             (e["rule"], e["scope_key"]): e["explanation"]
-            for e in why.filter(pl.col("to_state") == "firing").iter_rows(named=True)[::-1]
+            for e in why.filter(pl.col("to_state") == "firing").rows(named=True)[::-1]
         }
         self.rows.children = [
             self.who,

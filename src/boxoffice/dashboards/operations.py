@@ -105,11 +105,12 @@ def show(*, today: dt.date | None = None) -> None:
     display(HTML("<h2>Notifications not delivered</h2>"))
     stuck = [q.with_columns(tenant=pl.lit(names[t])) for t, q in zip(names, queued, strict=True)]
     if stuck and (stuck := pl.concat(stuck)).height:
-        display(
-            stuck.select(
-                "tenant", "created_at", "rule", "event", "channel", "recipient", "attempts",
-                "last_error", "next_attempt_at",
-            ).sort("created_at", descending=True)
-        )  # fmt: skip
+        with pl.Config(fmt_str_lengths=300, tbl_rows=100):  # errors whole, not cut short
+            display(
+                stuck.select(
+                    "tenant", "created_at", "rule", "event", "channel", "recipient", "attempts",
+                    "last_error", "next_attempt_at",
+                ).sort("created_at", descending=True)
+            )  # fmt: skip
     else:
         display(_note("Every notification was delivered."))

@@ -42,6 +42,7 @@ EXECUTABLE = {
     (PIPELINE, "analytics.expire_recommendations"),
     (PIPELINE, "analytics.run_tenants"),
     (READER, "analytics.decide"),
+    (READER, "analytics.acknowledge_alert"),
 }
 
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import time
 import uuid
 
 import polars as pl
@@ -152,7 +153,32 @@ def _alert_tables(tenants) -> None:
             pl.DataFrame(schema=alert_rules.STATES), judged, rule, as_of
         )
         assert changes["to_state"].to_list() == ["firing"]
-        stored_alerts.save_alerts(states, changes, tenant=tenant)
+        queued = [
+            {"key": "k", "rule": rule.name, "event": "firing", "evaluated": as_of,
+             "scope_keys": [tenant], "channel": "ops", "recipient": "ops@venue.example",
+             "subject": "s", "body": "b", "payload": {}}
+        ]  # fmt: skip
+        stored_alerts.save_alerts(states, changes, tenant=tenant, queued=queued)
+
+        def refuse(_row):
+            raise RuntimeError("mail server: connection refused")
+
+        done = stored_alerts.deliver_due(
+            refuse,
+            tenant=tenant,
+            now=dt.datetime.now(dt.UTC),
+            deadline=time.monotonic() + 30,
+            backoff=lambda _n: dt.timedelta(minutes=5),
+        )
+        assert done == {"sent": 0, "failed": 1}  # queued, and its attempt logged
+        stored_alerts.add_silence(
+            tenant=tenant,
+            rule=rule.name,
+            scope_key=None,
+            until=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+            reason="test",
+            by="test",
+        )
 
 
 def _pricing_tables(tenants) -> None:

@@ -381,8 +381,6 @@ class _Reader:
             values["below"] = field("below", number, "a number")
             if values["above"] is None and values["below"] is None:
                 self.fail(spec.line, "above or below: at least one", name)
-            unit = "percent" if kind == "change" else METRICS[values["metric"]].unit
-            values["description"] = values["description"] or _bounds(values, unit)
         if kind == "change":
             values["against"] = choice("against", AGAINST, "previous_period")
         if kind in ("threshold", "change", "anomaly"):
@@ -441,8 +439,10 @@ def _bounds(values: dict, unit: str) -> str:
 
 
 def _described(values: dict) -> str:
-    """A rule's one line for people when the file gives none (threshold and change rules get
-    theirs from their bounds)."""
+    """A rule's one line for people when the file gives none."""
+    if values["kind"] in ("threshold", "change"):
+        unit = "percent" if values["kind"] == "change" else METRICS[values["metric"]].unit
+        return _bounds(values, unit)
     if values["kind"] == "anomaly":
         side = {"both": "outside", "above": "above", "below": "below"}[values["direction"]]
         days = f" over {values['window']} days" if values["window"] > 1 else ""

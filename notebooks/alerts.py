@@ -38,4 +38,4 @@ done = tasks.run(
 )
 
 # %%
-display(done.finished)  # per tenant: scopes by state, this date's changes, rules not judged
+display(done.finished)  # per tenant: scopes by state, this date's changes, notifications

@@ -153,6 +153,10 @@ def replace(text: str, old: str, new: str) -> str:
             r"line 18: rule revenue-drop: scope: conversion_rate is measured per tenant, not venue",
         ),
         (
+            replace(GOOD, "metric: net_revenue", "metric: scan_rate\n    scope: event"),
+            r"line 16: rule revenue-drop: kind: scan_rate is judged by threshold rules",
+        ),
+        (
             replace(GOOD, "url_env: CHAT_WEBHOOK_URL", "url_env: https://hooks.example/T0/secret"),
             r"line 3: channels\.chat\.url_env: the environment variable holding the URL",
         ),

@@ -1,12 +1,14 @@
-"""Daily series per scope from the sales facts, summed by hand."""
+"""Daily series per scope from the sales facts, the pickup forecasts and the conversion
+funnel, computed by hand."""
 
 import datetime as dt
 
 import polars as pl
+import pytest
 
 from boxoffice.alerts.evaluate import judge
 from boxoffice.alerts.rules import Rule
-from boxoffice.alerts.series import SALES, sales_series
+from boxoffice.alerts.series import SALES, funnel_series, sales_series, velocity_series
 
 D1, D2 = dt.date(2026, 10, 13), dt.date(2026, 10, 14)
 
@@ -62,4 +64,67 @@ def test_a_rule_on_a_venue_series():
     assert judged.select("scope_key", "value", "breached").rows() == [
         ("v1", 400 / 3, True),
         ("v2", 350.0, False),
+    ]
+
+
+def test_sales_velocity_is_pickup_against_the_pickup_forecast_of_the_day_before():
+    """Upcoming concert U (start 03-20) held 10 on 03-10 and sold 5 on 03-11. Its pool: P1
+    (start 02-20; 30 held 10 days out, 36 nine days out) and P2 (start 03-05; 10, then 12).
+    For 03-11, from 03-10 (10 days out): additive 10 + (6 + 2)/2 = 14, multiplicative
+    10 · 48/40 = 12; leave one out, additive errors 4 and 4, multiplicative P1 30 · 12/10 = 36
+    and P2 10 · 36/30 = 12, both exact: multiplicative, 12, so 2 expected and 5 picked up.
+    For 03-12, from 03-11 (9 days out, held 15): the pool held the same 8 days out, no pickup
+    is expected and none came. Over both days: 5 / 2 = 2.5. S (sports) has no pool."""
+    d = dt.date
+    sales = pl.DataFrame(
+        [
+            (d(2026, 1, 11), "P1", 30, 0),
+            (d(2026, 2, 11), "P1", 6, 0),
+            (d(2026, 2, 21), "P2", 10, 0),
+            (d(2026, 2, 24), "P2", 2, 0),
+            (d(2026, 3, 1), "U", 10, 0),
+            (d(2026, 3, 11), "U", 5, 0),
+            (d(2026, 3, 11), "S", 40, 0),
+        ],
+        schema=["local_date", "event_id", "tickets_sold", "refunded_tickets"],
+        orient="row",
+    )
+    events = pl.DataFrame(
+        [
+            ("P1", "v", "concert", d(2026, 2, 20), 100),
+            ("P2", "v", "concert", d(2026, 3, 5), 100),
+            ("U", "v", "concert", d(2026, 3, 20), 100),
+            ("S", "v", "sports", d(2026, 3, 25), 500),
+        ],
+        schema=["event_id", "venue_id", "category", "start_date", "capacity"],
+        orient="row",
+    )
+    days = [d(2026, 3, 11), d(2026, 3, 12)]
+    frame = velocity_series(sales, events, days, min_events=2)
+    assert frame.rows() == [("U", days[0], 5.0, pytest.approx(2.0)), ("U", days[1], 0.0, 0.0)]
+    rule = Rule("slow", "threshold", metric="sales_velocity", scope="event", window=2, below=3)
+    judged = judge(frame, rule, days[1])
+    assert judged.select("scope_key", "value", "breached").rows() == [
+        ("U", pytest.approx(2.5), True)
+    ]
+
+
+def test_conversion_is_the_tenants_purchases_over_its_sessions():
+    funnel = pl.DataFrame(
+        {
+            "day": [D1, D1, D2],
+            "channel": ["web", "mobile", "web"],
+            "sessions": [100, 50, 80],
+            "event_views": [60, 30, 40],
+            "carts": [20, 10, 10],
+            "checkouts": [10, 5, 5],
+            "purchases": [6, 3, 2],
+        }
+    )
+    frame = funnel_series(funnel, "T")
+    assert frame.rows() == [("T", D1, 150, 9), ("T", D2, 80, 2)]
+    rule = Rule("conv", "threshold", metric="conversion_rate", window=2, below=0.05)
+    # (9 + 2) / (150 + 80) = 0.0478
+    assert judge(frame, rule, D2).select("value", "breached").rows() == [
+        (pytest.approx(11 / 230), True)
     ]

@@ -15,7 +15,7 @@ from boxoffice.ingest.batch import ingest_stream
 from boxoffice.pipeline import runner
 from boxoffice.tasks.alerts import TASK
 from boxoffice.warehouse import alerts as stored
-from boxoffice.warehouse import loading
+from boxoffice.warehouse import loading, schema, write_partitions
 from tests.alerts.world import D, E, T, tenant
 from tests.alerts.world import judge as world_judge
 from tests.ingest.conftest import event, ndjson
@@ -30,9 +30,6 @@ rules:
     against: same_weekday_last_week
     below: -50
     notify: ops
-  - name: later
-    kind: anomaly
-    metric: conversion_rate
 """
 
 
@@ -47,8 +44,7 @@ def test_a_drop_fires_stays_put_when_judged_again_and_resolves(migrated_db, tmp_
     path.write_text(RULES)
     week_ago = D - dt.timedelta(days=7)
     loading.load(tenant({week_ago: 10, D: 4}), source="test")
-    first = judge(D, path)
-    assert first["not judged"] == ["later"]  # conversion_rate is not measured yet
+    judge(D, path)
     states = stored.read_alert_states(tenant=T)
     assert states.select("rule", "scope_key", "state", "since", "count", "value").rows() == [
         ("tickets-drop", T, "firing", D, 1, -60.0)  # 4 against 10: 100 · (4 − 10) / 10
@@ -146,4 +142,33 @@ def test_freshness_and_dead_letters_are_judged_on_the_day(migrated_db, tmp_path)
         f"no completed run at all before {D + dt.timedelta(days=1)} 00:00 UTC",
         f"the newest sale ({D - dt.timedelta(days=3)} 12:00 UTC) is 84.0 h old at"
         f" {D + dt.timedelta(days=1)} 00:00 UTC",
+    ]
+
+
+def test_the_conversion_rate_and_the_dead_letters_are_series_a_rule_can_watch(
+    migrated_db, tmp_path
+):
+    path = tmp_path / "alerts.yaml"
+    path.write_text(
+        "rules:\n"
+        "  - {name: converts, kind: threshold, metric: conversion_rate, window: 2, below: 0.05}\n"
+        "  - {name: letters-week, kind: threshold, metric: dead_letters, window: 7, above: 2}\n"
+    )
+    loading.load(tenant({D - dt.timedelta(days=3): 5}), source="test")
+    counts = {"event_views": [30, 30, 9], "carts": [10, 10, 3], "checkouts": [5, 5, 2]}
+    funnel = pl.DataFrame(  # the day before the window, then its two days
+        {"day": [D - dt.timedelta(days=k) for k in (2, 1, 0)], "channel": "web",
+         "sessions": [100, 100, 60], **counts, "purchases": [1, 3, 2]}
+    )  # fmt: skip
+    write_partitions(schema.funnel_daily, {T: funnel}, as_of=D)
+    # three lines claiming the tenant that the ingest rejects: two on D, one six days before
+    for day, n in ((D - dt.timedelta(days=6), 1), (D, 2)):
+        bad = [event(tenant=T, session_id=None, id=f"{day}-{i}") for i in range(n)]
+        at = dt.datetime.combine(day, dt.time(9), dt.UTC)
+        ingest_stream(io.BytesIO(ndjson(*bad)), name=f"bad-{day}", now=at)
+    world_judge(D, path)
+    states = stored.read_alert_states(tenant=T).sort("rule")
+    assert states.select("rule", "state", "value").rows() == [
+        ("converts", "firing", pytest.approx(5 / 160)),  # (3 + 2) / (100 + 60)
+        ("letters-week", "firing", 3.0),
     ]

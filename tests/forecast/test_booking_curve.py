@@ -105,6 +105,25 @@ def test_a_thin_venue_pools_the_category_and_multiplicative_can_win():
     assert (u["lower_80"], u["upper_80"]) == pytest.approx((21 + 1 / 3, 37 + 1 / 3))
 
 
+def test_ahead_forecasts_the_tickets_held_that_many_days_later():
+    """Five days ahead, U (10 days out) is forecast at 5 days out. The pool then: P1 B(10) = 30
+    (held 02-10), B(5) = 80 (02-15); P2 B(10) = 10 (02-23), B(5) = 10 (02-28). Additive
+    10 + (50 + 0)/2 = 35; multiplicative 10 · 90/40 = 22.5. Leave one out: additive errors
+    |50 − 0| = |0 − 50| = 50; multiplicative P1 30·10/10 = 30 (err 50), P2 10·80/30 = 26.67
+    (err 16.67), mean 33.33: multiplicative. Ratios {8/3, 1}: 10 % and 90 % quantiles 7/6 and
+    2.5, times 10."""
+    ahead = pickup_forecast(sales(), events(), AS_OF, min_events=2, ahead=5)
+    u = row(ahead, "U")
+    assert (u["days_before"], u["held"], u["method"]) == (10, 10, "multiplicative")
+    assert u["additive"] == pytest.approx(35) and u["forecast"] == pytest.approx(22.5)
+    assert (u["lower_80"], u["upper_80"]) == pytest.approx((70 / 6, 25))
+    assert set(ahead["event_id"]) == {"U", "S"}  # starting after 03-15
+    late = pickup_forecast(sales(), events(), AS_OF, min_events=2, ahead=10)
+    assert set(late["event_id"]) == {"S"}  # U starts on 03-20, the day forecast
+    with pytest.raises(ValueError, match="ahead"):
+        pickup_forecast(sales(), events(), AS_OF, ahead=0)
+
+
 def test_no_comparable_past_event_gives_no_forecast():
     s = row(pickup_forecast(sales(), events(), AS_OF, min_events=2), "S")
     assert s["pool"] is None and s["forecast"] is None and s["held"] == 0

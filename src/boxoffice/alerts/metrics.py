@@ -16,7 +16,8 @@ SCOPES = ("tenant", "venue", "channel", "category", "event")
 @dataclass(frozen=True)
 class Metric:
     """``numerator`` (and ``denominator``, for a ratio) name the daily columns it is summed
-    from over a window: the value is Σ numerator / Σ denominator, or Σ numerator."""
+    from over a window: the value is Σ numerator / Σ denominator, or Σ numerator; ``kinds``,
+    the kinds of rule that can judge it."""
 
     name: str
     unit: str
@@ -24,6 +25,7 @@ class Metric:
     definition: str
     numerator: str
     denominator: str | None = None
+    kinds: tuple[str, ...] = ("threshold", "change", "anomaly")
 
 
 METRICS = {
@@ -72,7 +74,8 @@ METRICS = {
             "conversion_rate",
             "ratio",
             ("tenant",),
-            "purchases / sessions of the window's behaviour events (analytics.funnel_daily)",
+            "purchases / sessions of the window's behaviour events (analytics.funnel_daily: UTC "
+            "days)",
             "purchases",
             "sessions",
         ),
@@ -80,10 +83,10 @@ METRICS = {
             "sales_velocity",
             "ratio",
             ("event",),
-            "an upcoming event's tickets sold in the window / the tickets its pickup forecast "
-            "expected in it",
-            "tickets_sold",
-            "expected_tickets",
+            "an upcoming event's tickets picked up in the window (held: sold − refunded) / the "
+            "pickup its pickup forecast expected, each day's expectation made the day before",
+            "picked_up",
+            "expected_pickup",
         ),
         Metric(
             "scan_rate",
@@ -92,12 +95,14 @@ METRICS = {
             "on the event's day: tickets scanned / tickets held (sold and not refunded)",
             "scanned",
             "held",
+            kinds=("threshold",),  # one day per event: nothing to compare it with
         ),
         Metric(
             "dead_letters",
             "events",
             ("tenant",),
-            "behaviour events rejected by the ingest in the window (raw.dead_letters)",
+            "behaviour events claiming the tenant that the ingest rejected in the window "
+            "(raw.dead_letter: UTC days of receipt)",
             "dead_letters",
         ),
     )

@@ -373,6 +373,9 @@ class _Reader:
                 self.fail(
                     at("scope"), f"scope: {metric} is measured per {allowed}, not {scope}", name
                 )
+            if kind not in METRICS[metric].kinds:
+                judged_by = " or ".join(METRICS[metric].kinds)
+                self.fail(at("kind"), f"kind: {metric} is judged by {judged_by} rules", name)
             values |= {"metric": metric, "scope": scope}
         if kind in ("threshold", "change", "anomaly"):
             values["window"] = field("window", whole, "a whole number of days ≥ 1", 1)

@@ -73,7 +73,12 @@ def event_curve(sales: pl.DataFrame, event_id: str) -> pl.DataFrame:
 
 
 def pickup_forecast(
-    sales: pl.DataFrame, events: pl.DataFrame, as_of: dt.date, *, min_events: int = 3
+    sales: pl.DataFrame,
+    events: pl.DataFrame,
+    as_of: dt.date,
+    *,
+    min_events: int = 3,
+    ahead: int | None = None,
 ) -> pl.DataFrame:
     """One row per event starting after ``as_of``: ``event_id``, ``days_before``, ``held``,
     ``capacity``, ``pool`` (``"venue+category"``, ``"category"`` or null when no past event
@@ -82,15 +87,23 @@ def pickup_forecast(
 
     ``sales``: daily sales per event (``local_date``, ``event_id``, ``tickets_sold``,
     ``refunded_tickets``); ``events``: ``event_id``, ``venue_id``, ``category``,
-    ``start_date``, ``capacity``. Past events are those that started on or before ``as_of``."""
+    ``start_date``, ``capacity``. Past events are those that started on or before ``as_of``.
+
+    With ``ahead`` (days), what is forecast is not the final but the tickets held at the end of
+    the day ``ahead`` days after ``as_of``, for the events starting after that day: the same
+    method with ``F_e`` replaced by ``B_e(d − ahead)``, the pool's events' tickets held as many
+    days before their start."""
     require(sales, SALES_COLUMNS, "sales")
     require(events, EVENT_COLUMNS, "events")
     if min_events < 1:
         raise ValueError(f"min_events must be at least 1, got {min_events}")
+    if ahead is not None and ahead < 1:
+        raise ValueError(f"ahead must be at least 1 day, got {ahead}")
     sales = sales.filter(pl.col("local_date") <= as_of)
     events = events.select(EVENT_COLUMNS)
     past = events.filter(pl.col("start_date") <= as_of)
-    upcoming = events.filter(pl.col("start_date") > as_of).with_columns(
+    upcoming = events.filter(pl.col("start_date") > as_of + dt.timedelta(days=ahead or 0))
+    upcoming = upcoming.with_columns(
         (pl.col("start_date") - pl.lit(as_of)).dt.total_days().alias("days_before")
     )
     curves = booking_curves(sales)
@@ -99,7 +112,8 @@ def pickup_forecast(
         {"held": "final"}
     )
     rows = [
-        _forecast_one(row, finals, curves, min_events) for row in upcoming.iter_rows(named=True)
+        _forecast_one(row, finals, curves, min_events, ahead or 0)
+        for row in upcoming.iter_rows(named=True)
     ]
     schema = {
         "event_id": pl.String, "days_before": pl.Int64, "held": pl.Float64,
@@ -120,7 +134,9 @@ def _pool(row: dict, finals: pl.DataFrame, min_events: int) -> tuple[str | None,
     return None, finals.clear()
 
 
-def _forecast_one(row: dict, finals: pl.DataFrame, curves: pl.DataFrame, min_events: int):
+def _forecast_one(
+    row: dict, finals: pl.DataFrame, curves: pl.DataFrame, min_events: int, ahead: int
+):
     pool, members = _pool(row, finals, min_events)
     held, capacity, d = row["held"], row["capacity"], row["days_before"]
     empty = dict.fromkeys(("additive", "multiplicative", "method", "forecast", *QUANTILES))
@@ -130,9 +146,18 @@ def _forecast_one(row: dict, finals: pl.DataFrame, curves: pl.DataFrame, min_eve
     curve = held_at(
         curves,
         members.select(
-            "event_id", "final", (pl.col("start_date") - pl.duration(days=d)).alias("date")
+            "event_id",
+            "final",
+            (pl.col("start_date") - pl.duration(days=d - ahead)).alias("target"),
+            (pl.col("start_date") - pl.duration(days=d)).alias("date"),
         ),
     )
+    if ahead:  # the target: what the pool's events held d − ahead days before their start
+        at = curve.select("event_id", "held", pl.col("target").alias("date"))
+        curve = held_at(curves, at.drop("held")).join(
+            at.select("event_id", pl.col("held").alias("before")), on="event_id"
+        )
+        curve = curve.select(pl.col("held").alias("final"), pl.col("before").alias("held"))
     final, before = curve["final"].to_numpy(), curve["held"].to_numpy()
     gains = final - before
     additive = held + gains.mean()

@@ -5,11 +5,11 @@ transaction, and the queue then delivered (``boxoffice.alerts.send``) within the
 budget — what is not delivered stays queued and is retried, with backoff, by later
 evaluations.
 
-Judged here: threshold, change and anomaly rules on the sales metrics, thresholds on the
-door scan rate of the day's events, freshness rules, the dead-letter and reconciliation
+Judged here: threshold, change and anomaly rules on every metric series (sales, the
+conversion rate, the upcoming events' sales velocity, dead letters), thresholds on the door
+scan rate of the day's events, freshness rules, the dead-letter and reconciliation
 operational rules, and the built-in ``delivery-failing`` rule; ``run_failed`` rules are
-judged by the runner when a run finishes (:func:`record_run`); the other kinds and metrics are
-listed as not judged. A rules file
+judged by the runner when a run finishes (:func:`record_run`). A rules file
 that is not right fails the task before any tenant is judged; a date judged again changes
 nothing and queues nothing (it only retries what is queued).
 """
@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -29,15 +31,6 @@ from boxoffice.tasks import context
 from boxoffice.tasks.base import ALERT_RULES, Outcome, Scope, Task, progress
 from boxoffice.warehouse import alerts as stored
 from boxoffice.warehouse import reads
-
-SALES_METRICS = {
-    "net_revenue",
-    "tickets",
-    "orders",
-    "refunds",
-    "refund_rate",
-    "average_order_value",
-}
 
 
 @dataclass(frozen=True)
@@ -53,9 +46,10 @@ class Params:
             )
 
 
-def on_sales(rule: rules.Rule) -> bool:
-    """A rule judged on the daily sales facts."""
-    return rule.kind in ("threshold", "change", "anomaly") and rule.metric in SALES_METRICS
+def on_series(rule: rules.Rule) -> bool:
+    """A rule judged on a daily metric series: the sales facts, the conversion funnel, the
+    events' pickup or the dead letters."""
+    return rule.kind in ("threshold", "change", "anomaly") and rule.metric != "scan_rate"
 
 
 def on_scans(rule: rules.Rule) -> bool:
@@ -66,15 +60,6 @@ def on_scans(rule: rules.Rule) -> bool:
 def on_operations(rule: rules.Rule) -> bool:
     """A freshness rule, or an operational one on the day's dead letters or reconciliation."""
     return rule.kind == "freshness" or rule.condition in ("dead_letters", "reconciliation")
-
-
-def judged_here(rule: rules.Rule) -> bool:
-    return (
-        on_sales(rule)
-        or on_scans(rule)
-        or on_operations(rule)
-        or rule.condition in ("delivery_failed", "run_failed")
-    )
 
 
 def reference_time(as_of: dt.date, now: dt.datetime) -> dt.datetime:
@@ -104,6 +89,23 @@ def delivery_judged(failing: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def series_for(
+    rule: rules.Rule, read: Callable[..., Any], tenant: str, as_of: dt.date, days: int
+) -> pl.DataFrame:
+    """The daily frame ``rule`` is judged on, over at least the ``days`` local days to
+    ``as_of``; ``read(reader, **kwargs)`` calls a warehouse reader for the tenant and date."""
+    if rule.metric == "conversion_rate":
+        return series.funnel_series(read(reads.read_funnel), tenant)
+    if rule.metric == "dead_letters":
+        frame = read(stored.read_dead_letter_days, days=days)
+        return frame.select(pl.lit(tenant).alias("scope_key"), pl.all())
+    if rule.metric == "sales_velocity":
+        span = [as_of - dt.timedelta(days=k) for k in reversed(range(days))]
+        return series.velocity_series(read(reads.read_event_sales), read(reads.read_events), span)
+    daily, per_event, events = read(stored.read_alert_sales, days=days)
+    return series.sales_series(daily, per_event, events, rule.scope, tenant)
+
+
 def judge_tenant(
     scope: Scope,
     name: str,
@@ -113,10 +115,8 @@ def judge_tenant(
     params: Params,
     now: dt.datetime,
 ) -> dict:
-    """One tenant's rules on ``scope.as_of``: its new states and events, the notifications
-    they send, and the rules left."""
-    days = max([params.history_days, *(evaluate.days_needed(r) for r in own if on_sales(r))])
-    daily, per_event, events = scope.read(stored.read_alert_sales, days=days)
+    """One tenant's rules on ``scope.as_of``: its new states and events and the notifications
+    they send (``run_failed`` rules are the runner's: :func:`record_run`)."""
     failing = scope.read(stored.failing_channels, attempts=delivery.failing_after)
     before = reference_time(scope.as_of, now)
     seen = scope.read(stored.read_operations, before=before) if any(map(on_operations, own)) else {}
@@ -124,15 +124,18 @@ def judge_tenant(
     for rule in own:
         if rule.condition == "delivery_failed":
             judged[rule] = delivery_judged(failing)
-        elif on_sales(rule):
-            frame = series.sales_series(daily, per_event, events, rule.scope, scope.tenant)
+        elif on_series(rule):
+            days = evaluate.days_needed(rule)  # each day of pickup is a forecast: no more
+            if rule.metric != "sales_velocity":
+                days = max(params.history_days, days)
+            frame = series_for(rule, scope.read, scope.tenant, scope.as_of, days)
             judged[rule] = evaluate.judge(frame, rule, scope.as_of)
         elif on_operations(rule):
             judged[rule] = evaluate.judge_operations(rule, seen, scope.tenant, before)
         elif on_scans(rule):
             scans = scope.read(stored.read_event_scans, days=max(rule.window, 1))
             judged[rule] = evaluate.judge(series.scan_series(scans), rule, scope.as_of)
-    settled = settle(
+    return settle(
         (scope.tenant, name),
         judged,
         channels,
@@ -142,7 +145,6 @@ def judge_tenant(
         as_of=scope.as_of,
         now=now,
     )
-    return settled | {"not judged": [r.name for r in own if not judged_here(r)]}
 
 
 def settle(
@@ -271,7 +273,7 @@ def summary(outcome: Outcome) -> pl.DataFrame:
 
 def summary_rows(prepared: dict[str, dict]) -> list[dict]:
     """Per tenant: its scopes by state, the changes of this date, the notifications queued and
-    delivered, the rules not judged."""
+    delivered."""
     rows = []
     for tenant, result in prepared.items():
         counts = dict(result["states"].group_by("state").len().rows())
@@ -283,7 +285,6 @@ def summary_rows(prepared: dict[str, dict]) -> list[dict]:
                 "queued": result["written"]["notifications"],
                 "sent": result["delivered"]["sent"],
                 "failed": result["delivered"]["failed"],
-                "not judged": ", ".join(result["not judged"]),
             }
         )
     return rows
@@ -292,14 +293,18 @@ def summary_rows(prepared: dict[str, dict]) -> list[dict]:
 def rule_history(rule: rules.Rule, *, tenant: str, as_of: dt.date, days: int) -> pl.DataFrame:
     """The changes of state ``rule`` would have made evaluated on each of the ``days`` days to
     ``as_of`` (``boxoffice alerts test --history``); nothing is written."""
-    if not on_sales(rule):
+    if not on_series(rule):
         raise ValueError(
-            f"rule {rule.name}: --history replays threshold, change and anomaly rules on the"
-            f" sales metrics ({', '.join(sorted(SALES_METRICS))}), not this {rule.kind} rule"
+            f"rule {rule.name}: --history replays threshold, change and anomaly rules on a"
+            f" metric series, not this {rule.kind} rule"
+            + (" on each event's door scans" if rule.metric == "scan_rate" else "")
         )
     history = days + max(Params().history_days, evaluate.days_needed(rule))
-    daily, per_event, events = stored.read_alert_sales(as_of=as_of, tenant=tenant, days=history)
-    frame = series.sales_series(daily, per_event, events, rule.scope, tenant)
+
+    def read(reader: Callable[..., Any], **kwargs: Any) -> Any:
+        return reader(as_of=as_of, tenant=tenant, **kwargs)
+
+    frame = series_for(rule, read, tenant, as_of, history)
     return evaluate.replay(frame, rule, as_of - dt.timedelta(days=days - 1), as_of)
 
 
@@ -320,6 +325,7 @@ TASK = Task(
         "analytics.completed_runs",
         "raw.dead_letter",
         "analytics.event_reconciliation",
+        "analytics.funnel_daily",
     ),
     loads=(
         "analytics.alert_states",

@@ -79,6 +79,23 @@ def read_event_scans(
     )
 
 
+@reads("raw.dead_letter")
+def read_dead_letter_days(
+    *, as_of: dt.date, tenant: Tenant, days: int, role: Role = "pipeline"
+) -> pl.DataFrame:
+    """Per UTC day (``date``) of the ``days`` to ``as_of`` with any: the behaviour events
+    claiming ``tenant`` that the ingest rejected (``dead_letters``)."""
+    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), dt.UTC)
+    return read_frame(
+        "select (received_at at time zone 'UTC')::date as date, count(*)::bigint as dead_letters"
+        " from raw.dead_letter where claimed_tenant = $1 and received_at >= $2"
+        " and received_at < $3 group by 1 order by 1",
+        [str(tenant), end - dt.timedelta(days=days), end],
+        role=role,
+        tenant=tenant,
+    )
+
+
 @reads(
     "source.tickets",
     "raw.events",

@@ -4,10 +4,19 @@ value worked out by hand in the comments."""
 import datetime as dt
 import math
 
+import numpy as np
 import polars as pl
 import pytest
 
-from boxoffice.alerts.evaluate import STATES, days_needed, judge, judge_anomaly, step, window
+from boxoffice.alerts.evaluate import (
+    STATES,
+    days_needed,
+    judge,
+    judge_anomaly,
+    step,
+    tamed,
+    window,
+)
 from boxoffice.alerts.rules import Rule
 
 D = dt.date(2026, 10, 14)  # a Wednesday
@@ -219,3 +228,15 @@ def test_the_days_a_rule_reads():
     assert days_needed(Rule("c", "change", metric="tickets", window=3)) == 6
     weekly = Rule("c", "change", metric="tickets", window=3, against="same_weekday_last_week")
     assert days_needed(weekly) == 3 + 7
+
+
+def test_an_outlier_in_the_history_is_pulled_in_to_its_weekdays_band():
+    # three weeks; phases counted back from the last day. Weekday medians 10, 10, 10, 10, 10,
+    # 20 and (19, 21, 90 →) 21. Absolute deviations: twelve 1s, one 2, 69, and seven 0s: their
+    # median (the 11th of 21) is 1, so the band is ±2.5 · 1.4826 = ±3.7065 around each median
+    # and only the 90 moves, to 21 + 3.7065
+    y = np.array(
+        [11, 9, 11, 9, 11, 21, 19, 9, 11, 9, 11, 9, 19, 21, 10, 10, 10, 10, 10, 20, 90], float
+    )
+    assert tamed(y, k=2.5).tolist() == pytest.approx([*y[:-1], 21 + 2.5 * 1.4826])
+    assert tamed(np.full(14, 5.0)).tolist() == [5.0] * 14  # no spread: nothing to judge by

@@ -25,7 +25,7 @@ with, is Σ denominator for a ratio and the value otherwise.
   ``both``). A count is modelled on its square root (variance-stabilizing for Poisson counts,
   Anscombe 1948, *Biometrika* 35), the bounds squared back; a ratio's series is Σ numerator /
   Σ denominator per window, a window without denominator taking the median of the others.
-  Not judged when the usual volume — the mean daily volume of the :data:`USUAL_DAYS` days
+  The history's outliers are pulled in before the fit (:func:`tamed`). Not judged when the usual volume — the mean daily volume of the :data:`USUAL_DAYS` days
   before — is under ``min_volume`` (so that a day that lost all its sales is judged).
 - ``freshness`` and the ``dead_letters`` and ``reconciliation`` operational rules: one scope,
   the tenant (:func:`judge_operations`).
@@ -222,11 +222,35 @@ def _interval(past: np.ndarray, w: int, level: float, *, count: bool):
     constant (Anscombe 1948), and the bounds squared back; a ratio's missing days take the
     median of the others."""
     past = np.where(np.isfinite(past), past, np.nanmedian(past))
-    f = forecast_series(np.sqrt(past) if count else past, w, levels=(level,))
+    past = tamed(np.sqrt(past) if count else past)
+    f = forecast_series(past, w, levels=(level,))
     mean, lo, hi = (float(v[-1]) for v in (f.mean, *f.bounds[level]))
     if count:
         mean, lo, hi = mean**2, lo**2, hi**2
     return mean, lo, hi, f.model
+
+
+TAMED_AT = 2.5  # robust standard deviations from the weekday's median: an outlier
+
+
+def tamed(y: np.ndarray, k: float = TAMED_AT, period: int = 7) -> np.ndarray:
+    """``y`` with its outliers pulled in before a model is fitted on it, so that an earlier
+    anomaly in the history neither widens the interval nor moves the level: each value is held
+    within ``k`` robust standard deviations of the median of its phase (the values ``period``
+    days apart), the robust standard deviation being 1.4826 × the median absolute deviation
+    of the values from their phase medians. A seasonal form of the Hampel identifier (Hampel
+    1974, "The influence curve and its role in robust estimation", *JASA* 69; Pearson 2002,
+    "Outliers in process modeling and identification", *IEEE Trans. Control Systems
+    Technology* 10). Phases are counted back from the last value."""
+    phase = (y.size - 1 - np.arange(y.size)) % period
+    medians = np.array(
+        [np.median(y[phase == p]) if (phase == p).any() else 0 for p in range(period)]
+    )
+    base = medians[phase]
+    spread = 1.4826 * np.median(np.abs(y - base))
+    if spread == 0:
+        return y
+    return np.clip(y, base - k * spread, base + k * spread)
 
 
 def _number(value: float | None) -> str:

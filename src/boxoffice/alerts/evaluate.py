@@ -25,8 +25,9 @@ with, is Σ denominator for a ratio and the value otherwise.
   ``both``). A count is modelled on its square root (variance-stabilizing for Poisson counts,
   Anscombe 1948, *Biometrika* 35), the bounds squared back; a ratio's series is Σ numerator /
   Σ denominator per window, a window without denominator taking the median of the others.
-  The history's outliers are pulled in before the fit (:func:`tamed`). Not judged when the usual volume — the mean daily volume of the :data:`USUAL_DAYS` days
-  before — is under ``min_volume`` (so that a day that lost all its sales is judged).
+  The history's outliers are pulled in before the fit (:func:`tamed`). Not judged when the
+  usual volume — the mean daily volume of the :data:`USUAL_DAYS` days before — is under
+  ``min_volume`` (so that a day that lost all its sales is judged).
 - ``freshness`` and the ``dead_letters`` and ``reconciliation`` operational rules: one scope,
   the tenant (:func:`judge_operations`).
 

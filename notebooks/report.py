@@ -24,22 +24,34 @@ inputs = None  # from boxoffice run: fingerprints of what it reads from outside 
 overrides = None  # from pipeline.yaml: replaces defaults of boxoffice.tasks.report.Params
 
 # %%
+import datetime as dt
 from pathlib import Path
 
 from IPython.display import Markdown, display
 
 from boxoffice import tasks
-from boxoffice.reports import charts, pages
+from boxoffice.reports import charts, pages, workbook
 
 charts.use_notebook_renderer()
 done = tasks.run(
     "report", as_of=as_of, tenants=tenants, upstream=upstream, inputs=inputs, params=overrides
 )
+run_dir = Path(product["nb"]).parents[1]  # reports/<as_of>/, above _operations/
+folders = pages.tenant_folders(done.prepared)
+for tenant, frames in done.frames.items():
+    sheets = workbook.report_sheets(
+        frames,
+        tenant=tenant,
+        as_of=dt.date.fromisoformat(str(as_of)),
+        currency=done.params.currency,
+    )
+    workbook.write_workbook(run_dir / folders[tenant] / "report.xlsx", sheets)
 reports = {t: pages.sales_report(f, top=done.params.top) for t, f in done.frames.items()}
 written = pages.write_tenant_pages(
     {t: [("report.html", page)] for t, page in reports.items()},
-    run_dir=Path(product["nb"]).parents[1],  # reports/<as_of>/, above _operations/
-    folders=pages.tenant_folders(done.prepared),
+    run_dir=run_dir,
+    folders=folders,
+    files={t: [("report.xlsx", "The report's tables as a workbook")] for t in reports},
 )
 
 # %%

@@ -3,6 +3,8 @@
 import datetime as dt
 import gzip
 import json
+import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -109,8 +111,8 @@ def test_each_tenant_folder_holds_its_pages_and_nothing_of_another_tenant(env):
     assert len(names) == len(folders) >= 2
     for tenant, folder in folders.items():
         files = sorted(p for p in (directory / folder).rglob("*") if p.is_file())
-        assert [p.name for p in files] == ["index.html", "report.html"]
-        text = "\n".join(p.read_text() for p in files).lower()
+        assert [p.name for p in files] == ["index.html", "report.html", "report.xlsx"]
+        text = "\n".join(_text(p) for p in files).lower()
         own = next(n for n in names if n[0] == tenant)
         assert own[1].lower() in text  # the report names its tenant …
         for other_id, other_name, venues in names:
@@ -123,6 +125,14 @@ def test_each_tenant_folder_holds_its_pages_and_nothing_of_another_tenant(env):
         assert '<script src="../../plotly-' in report
 
 
+def _text(path: Path) -> str:
+    """A page's text, or a workbook's: its XML members (cells, sheet names) joined."""
+    if path.suffix != ".xlsx":
+        return path.read_text()
+    with zipfile.ZipFile(path) as book:
+        return "\n".join(book.read(n).decode() for n in book.namelist() if n.endswith(".xml"))
+
+
 def test_plotly_js_is_shipped_once_per_reports_root(env):
     root = env["reports"]
     [script] = root.glob("plotly-*.min.js")
@@ -130,7 +140,7 @@ def test_plotly_js_is_shipped_once_per_reports_root(env):
     embedded = [
         p
         for p in (root / "2026-10-31").rglob("*")
-        if p.is_file() and "* plotly.js v" in p.read_text()
+        if p.is_file() and b"* plotly.js v" in p.read_bytes()
     ]
     assert embedded == []
 

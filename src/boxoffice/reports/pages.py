@@ -140,19 +140,22 @@ def write_tenant_pages(
     *,
     run_dir: Path,
     folders: Mapping[str, str],
+    files: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> dict[str, list[Path]]:
     """Write each tenant's pages (``{tenant: [(file name, page), …]}``) into its folder of
-    ``run_dir`` (``reports/<as_of>/``) with an ``index.html`` linking them; returns the files
-    written per tenant."""
+    ``run_dir`` (``reports/<as_of>/``) with an ``index.html`` linking them and the other
+    ``files`` already in the folder (``{tenant: [(file name, what it is), …]}``); returns the
+    pages written per tenant."""
     written: dict[str, list[Path]] = {}
     for tenant, named in pages.items():
         folder = run_dir / folders[tenant]
-        files = [
+        files_ = [
             write_page(folder / name, page, reports_root=run_dir.parent) for name, page in named
         ]
         title = named[0][1].title.split(":")[0] if named else folders[tenant]
         links = [Text(page.title, href=name) for name, page in named]
+        links += [Text(what, href=name) for name, what in (files or {}).get(tenant, ())]
         index = Page(f"{title}: reports of {run_dir.name}", "", links)
-        files.append(write_page(folder / "index.html", index, reports_root=run_dir.parent))
-        written[tenant] = files
+        files_.append(write_page(folder / "index.html", index, reports_root=run_dir.parent))
+        written[tenant] = files_
     return written

@@ -17,10 +17,13 @@ from boxoffice.warehouse import reads
 class Params:
     days: int = 30  # the report's period: the days ending as_of
     top: int = 5  # events in the top and bottom tables
+    currency: str = "USD"  # ISO 4217 code of the tenants' money, shown in the workbook
 
     def __post_init__(self) -> None:
         if self.days < 1 or self.top < 1:
             raise ValueError(f"need days and top ≥ 1, got {self.days} and {self.top}")
+        if not (len(self.currency) == 3 and self.currency.isascii() and self.currency.isupper()):
+            raise ValueError(f"currency: a three-letter ISO 4217 code, got {self.currency!r}")
 
 
 def per_tenant(scope: Scope, params: Params) -> dict:
@@ -39,6 +42,8 @@ def per_tenant(scope: Scope, params: Params) -> dict:
     return {
         "venues": scope.read(reads.read_venues),
         "period": period,
+        "sales": sales,
+        "events": ranked,
         "kpis": metrics.sales.kpis(sales, days, *period),
         "weekly": metrics.sales.growth(metrics.sales.rollup(sales, "week"), "week"),
         "channel_mix": metrics.sales.channel_mix(sales, *period),

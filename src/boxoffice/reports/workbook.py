@@ -1,0 +1,145 @@
+"""A tenant's workbook of a run (``report.xlsx``): the report's tables as sheets a person can
+sort and filter. First the run's parameters, then the key figures with their change against
+the period before, daily sales by venue and channel, every event that sold in the period, and
+the channel and category mix (tickets sold per channel; tickets net of refunds per event and
+category, as on the report page). Money is in currency units (cents ÷ 100) with the currency in
+its number format; every sheet has a frozen header row, an autofilter and columns fitted to
+their contents. The numbers are the report task's frames (:mod:`boxoffice.tasks.report`), so
+they are the report page's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+
+import boxoffice
+
+COUNT = "#,##0"
+PERCENT = "0.0%"
+DATE = "yyyy-mm-dd"
+
+
+def money(currency: str) -> str:
+    """The number format of an amount in ``currency`` (an ISO 4217 code): ``USD 1,234.50``."""
+    return f'"{currency}" #,##0.00'
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str  # at most 31 characters (Excel's limit)
+    frame: pl.DataFrame
+    formats: Mapping[str, str] = field(default_factory=dict)  # column → number format
+
+
+def report_sheets(
+    frames: Mapping[str, object], *, tenant: str, as_of: dt.date, currency: str
+) -> list[Sheet]:
+    """The sheets of one tenant's workbook from the ``report`` task's frames."""
+    start, end = frames["period"]
+    venues = frames["venues"]
+    name = venues["tenant_name"][0] if venues.height else ""
+    cash = money(currency)
+    parameters = pl.DataFrame(
+        {
+            "parameter": ["tenant", "tenant id", "as of", "period start", "period end",
+                          "currency", "boxoffice version"],
+            "value": [name, tenant, str(as_of), str(start), str(end), currency,
+                      boxoffice.__version__],
+        }
+    )  # fmt: skip
+    kpis = frames["kpis"]
+    in_money = pl.col("metric").is_in(["revenue", "average_order_value"])
+    units = pl.when(in_money).then(pl.lit(currency)).otherwise(pl.col("metric")).alias("unit")
+    key_figures = kpis.select(
+        pl.col("metric").str.replace_all("_", " "),
+        units,
+        *(
+            pl.when(in_money).then(pl.col(c) / 100).otherwise(pl.col(c)).alias(c)
+            for c in ("value", "previous")
+        ),
+        "change",
+    )
+    names = venues.select("venue_id", pl.col("name").alias("venue"))
+    sales = frames["sales"].filter(pl.col("local_date").is_between(start, end))
+    daily = (
+        sales.join(names, on="venue_id", how="left")
+        .select(
+            pl.col("local_date").alias("date"),
+            "venue",
+            "channel",
+            "orders",
+            pl.col("tickets_sold").alias("tickets sold"),
+            pl.col("refunded_tickets").alias("tickets refunded"),
+            *((pl.col(f"{c}_cents") / 100).alias(c) for c in ("gross", "refund", "net")),
+        )
+        .sort("date", "venue", "channel")
+    )
+    events = (
+        frames["events"]
+        .join(names, on="venue_id", how="left")
+        .select(
+            pl.col("name").alias("event"),
+            "category",
+            "venue",
+            pl.col("tickets").alias("tickets (net)"),
+            (pl.col("net_cents") / 100).alias("net revenue"),
+            pl.col("sell_through").alias("sell-through"),
+        )
+        .sort("net revenue", descending=True)
+    )
+
+    def mix(frame: pl.DataFrame, key: str, tickets: str, header: str) -> pl.DataFrame:
+        return frame.select(
+            key,
+            pl.col(tickets).alias(header),
+            (pl.col("net_cents") / 100).alias("net revenue"),
+            "share",
+        ).sort("net revenue", key, descending=[True, False])
+
+    return [
+        Sheet("Run", parameters),
+        Sheet("Key figures", key_figures,
+              {"value": "#,##0.00", "previous": "#,##0.00", "change": PERCENT}),
+        Sheet("Daily sales", daily,
+              {"date": DATE, "orders": COUNT, "tickets sold": COUNT, "tickets refunded": COUNT,
+               "gross": cash, "refund": cash, "net": cash}),
+        Sheet("Events", events,
+              {"tickets (net)": COUNT, "net revenue": cash, "sell-through": PERCENT}),
+        Sheet("Channels", mix(frames["channel_mix"], "channel", "tickets_sold", "tickets sold"),
+              {"tickets sold": COUNT, "net revenue": cash, "share": PERCENT}),
+        Sheet("Categories", mix(frames["category_mix"], "category", "tickets", "tickets (net)"),
+              {"tickets (net)": COUNT, "net revenue": cash, "share": PERCENT}),
+    ]  # fmt: skip
+
+
+def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
+    """Write ``sheets`` as one workbook at ``path``, atomically (a reader never sees half a
+    file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".xlsx")
+    os.close(fd)
+    try:
+        with xlsxwriter.Workbook(partial) as book:
+            for sheet in sheets:
+                sheet.frame.write_excel(
+                    workbook=book,
+                    worksheet=sheet.name[:31],
+                    column_formats=dict(sheet.formats),
+                    autofit=True,
+                    autofilter=True,
+                    freeze_panes=(1, 0),
+                    header_format={"bold": True},
+                    table_style=None,
+                )
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,110 @@
+"""A tenant's workbook, from hand-made report frames, read back with openpyxl: its sheets,
+values in currency units, number formats, frozen headers and autofilters."""
+
+import datetime as dt
+
+import openpyxl
+import polars as pl
+import pytest
+
+import boxoffice
+from boxoffice.reports.workbook import report_sheets, write_workbook
+from boxoffice.tasks.report import Params
+
+D = dt.date(2026, 10, 31)
+START = D - dt.timedelta(days=1)
+T = "11111111-1111-4111-8111-111111111111"
+SALES_COLUMNS = ["local_date", "venue_id", "channel", "tickets_sold", "gross_cents",
+                 "refunded_tickets", "refund_cents", "net_cents", "orders"]  # fmt: skip
+
+
+def frames() -> dict:
+    return {
+        "period": (START, D),
+        "venues": pl.DataFrame(
+            {"venue_id": ["v1", "v2"], "name": ["Hall", "Loft"],
+             "tenant_name": ["Harbor Arts"] * 2}
+        ),
+        "kpis": pl.DataFrame(
+            {"metric": ["revenue", "tickets", "customers", "average_order_value"],
+             "value": [123450.0, 40.0, 12.0, 2500.0],
+             "previous": [100000.0, 50.0, 10.0, None],
+             "change": [0.2345, -0.2, 0.2, None]}
+        ),
+        "sales": pl.DataFrame(
+            [(D - dt.timedelta(days=2), "v1", "web", 9, 900, 0, 0, 900, 9),  # before the period
+             (D, "v2", "mobile", 3, 15000, 1, 5000, 10000, 2),
+             (START, "v1", "web", 4, 8050, 0, 0, 8050, 1)],
+            schema=SALES_COLUMNS, orient="row",
+        ),
+        "events": pl.DataFrame(
+            {"event_id": ["e1", "e2"], "name": ["Gala", "Jazz"], "category": ["concert"] * 2,
+             "venue_id": ["v1", "v2"], "tickets": [4, 2], "net_cents": [8050, 10000],
+             "sell_through": [0.04, 0.125]}
+        ),
+        "channel_mix": pl.DataFrame(
+            {"channel": ["mobile", "web"], "net_cents": [10000, 8050], "tickets_sold": [3, 4],
+             "share": [10000 / 18050, 8050 / 18050]}
+        ),
+        "category_mix": pl.DataFrame(
+            {"category": ["concert"], "net_cents": [18050], "tickets": [6], "share": [1.0]}
+        ),
+    }  # fmt: skip
+
+
+def rows(sheet) -> list[tuple]:
+    return list(sheet.iter_rows(values_only=True))
+
+
+def test_the_workbook_holds_the_reports_tables_in_currency_units(tmp_path):
+    path = write_workbook(
+        tmp_path / "harbor" / "report.xlsx",
+        report_sheets(frames(), tenant=T, as_of=D, currency="EUR"),
+    )
+    assert [p.name for p in path.parent.iterdir()] == ["report.xlsx"]  # no partial file left
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Run", "Key figures", "Daily sales", "Events", "Channels",
+                               "Categories"]  # fmt: skip
+    assert rows(book["Run"]) == [
+        ("parameter", "value"),
+        ("tenant", "Harbor Arts"),
+        ("tenant id", T),
+        ("as of", "2026-10-31"),
+        ("period start", "2026-10-30"),
+        ("period end", "2026-10-31"),
+        ("currency", "EUR"),
+        ("boxoffice version", boxoffice.__version__),
+    ]
+    key = book["Key figures"]
+    assert rows(key) == [
+        ("metric", "unit", "value", "previous", "change"),
+        ("revenue", "EUR", 1234.5, 1000, 0.2345),
+        ("tickets", "tickets", 40, 50, -0.2),
+        ("customers", "customers", 12, 10, 0.2),
+        ("average order value", "EUR", 25, None, None),
+    ]
+    assert key["E2"].number_format == "0.0%"
+    daily = book["Daily sales"]
+    assert rows(daily) == [
+        ("date", "venue", "channel", "orders", "tickets sold", "tickets refunded", "gross",
+         "refund", "net"),
+        (dt.datetime(2026, 10, 30), "Hall", "web", 1, 4, 0, 80.5, 0, 80.5),
+        (dt.datetime(2026, 10, 31), "Loft", "mobile", 2, 3, 1, 150, 50, 100),
+    ]  # fmt: skip
+    assert daily["G2"].number_format == '"EUR" #,##0.00'
+    assert daily["A2"].number_format == "yyyy-mm-dd"
+    assert rows(book["Events"])[1:] == [
+        ("Jazz", "concert", "Loft", 2, 100, 0.125),
+        ("Gala", "concert", "Hall", 4, 80.5, 0.04),
+    ]
+    assert rows(book["Channels"])[1] == ("mobile", 3, 100, pytest.approx(10000 / 18050))
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        [table] = sheet.tables.values()  # the whole sheet is one table with a filter
+        assert table.ref == sheet.dimensions and table.autoFilter.ref == table.ref, sheet.title
+        assert all(c.font.bold for c in sheet[1]), sheet.title
+
+
+def test_a_currency_is_a_three_letter_code():
+    with pytest.raises(ValueError, match="currency: a three-letter ISO 4217 code, got 'euro'"):
+        Params(currency="euro")

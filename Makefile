@@ -15,9 +15,21 @@ PORT   ?= 8866
 # the demo world as a platform's files, for `boxoffice load`
 PLATFORM ?= .boxoffice/platform
 
-.PHONY: install demo test lint format lab dashboards operations doctor db-stop clean
+.PHONY: install system demo test lint format lab dashboards operations doctor db-stop clean
 
 install: $(STAMP)
+
+# Debian packages: chromium prints report.pdf and drives the browser tests; poppler-utils
+# (pdftotext, pdftoppm) lets the tests read the PDFs back. Installed with apt-get when missing.
+system:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="chromium"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$${missing:+ }$$missing with apt-get (report.pdf needs Chromium)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +37,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-demo: install
+demo: install system
 	$(BIN)/boxoffice db upgrade
 	$(BIN)/boxoffice synth --scale $(SCALE) --seed $(SEED) --to $(PLATFORM)
 	$(BIN)/boxoffice load --from $(PLATFORM) --full
@@ -50,7 +62,7 @@ dashboards: install
 operations: install
 	$(BIN)/boxoffice dashboards --operations --port $(PORT)
 
-test: install
+test: install system
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports  # the layers (pyproject.toml, docs/architecture.md)

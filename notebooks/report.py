@@ -13,7 +13,8 @@
 # %% [markdown]
 # # Sales report
 # Each tenant's sales, customers, funnel, attribution and revenue projection for the 30 days
-# to `as_of` (`boxoffice.tasks.report`).
+# to `as_of` (`boxoffice.tasks.report`), in the tenant's folder as a page (`report.html`), a
+# printed report (`report.pdf`) and a workbook (`report.xlsx`).
 
 # %% tags=["parameters"]
 upstream = None  # from Ploomber: the tasks whose tables this one reads (tasks.run checks them)
@@ -30,7 +31,7 @@ from pathlib import Path
 from IPython.display import Markdown, display
 
 from boxoffice import tasks
-from boxoffice.reports import charts, pages, workbook
+from boxoffice.reports import charts, pages, pdf, workbook
 
 charts.use_notebook_renderer()
 done = tasks.run(
@@ -46,12 +47,22 @@ for tenant, frames in done.frames.items():
         currency=done.params.currency,
     )
     workbook.write_workbook(run_dir / folders[tenant] / "report.xlsx", sheets)
+    pdf.write_pdf(
+        run_dir / folders[tenant] / "report.pdf",
+        pages.executive_report(frames, top=done.params.top),
+        reports_root=run_dir.parent,
+        paper=done.params.paper,
+    )
 reports = {t: pages.sales_report(f, top=done.params.top) for t, f in done.frames.items()}
+files = [
+    ("report.pdf", "The executive report, to print"),
+    ("report.xlsx", "The tables, a workbook"),
+]
 written = pages.write_tenant_pages(
     {t: [("report.html", page)] for t, page in reports.items()},
     run_dir=run_dir,
     folders=folders,
-    files={t: [("report.xlsx", "The report's tables as a workbook")] for t in reports},
+    files=dict.fromkeys(reports, files),
 )
 
 # %%

@@ -3,6 +3,7 @@
 import datetime as dt
 import gzip
 import json
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -111,7 +112,7 @@ def test_each_tenant_folder_holds_its_pages_and_nothing_of_another_tenant(env):
     assert len(names) == len(folders) >= 2
     for tenant, folder in folders.items():
         files = sorted(p for p in (directory / folder).rglob("*") if p.is_file())
-        assert [p.name for p in files] == ["index.html", "report.html", "report.xlsx"]
+        assert [p.name for p in files] == ["index.html", "report.html", "report.pdf", "report.xlsx"]
         text = "\n".join(_text(p) for p in files).lower()
         own = next(n for n in names if n[0] == tenant)
         assert own[1].lower() in text  # the report names its tenant …
@@ -126,7 +127,12 @@ def test_each_tenant_folder_holds_its_pages_and_nothing_of_another_tenant(env):
 
 
 def _text(path: Path) -> str:
-    """A page's text, or a workbook's: its XML members (cells, sheet names) joined."""
+    """A page's text, a PDF's (``pdftotext``), or a workbook's: its XML members (cells, sheet
+    names) joined."""
+    if path.suffix == ".pdf":
+        return subprocess.run(
+            ["pdftotext", path, "-"], capture_output=True, check=True
+        ).stdout.decode()
     if path.suffix != ".xlsx":
         return path.read_text()
     with zipfile.ZipFile(path) as book:

@@ -100,6 +100,34 @@ def sales_report(frames: Mapping[str, object], *, top: int) -> Page:
     )
 
 
+def executive_report(frames: Mapping[str, object], *, top: int) -> Page:
+    """The printed report of one tenant (``report.pdf``): key figures, the revenue trend and
+    its projection, the channel and category mix, the top and bottom events — the same
+    figures as the page's (:func:`sales_report`), from the same frames."""
+    start, end = frames["period"]
+    blocks: list[Block] = [
+        charts.kpi_tiles(frames["kpis"]),
+        Text("Revenue", 2),
+        charts.revenue_trend(frames["weekly"], granularity="week"),
+    ]
+    projected = frames["projection"]
+    if projected is None:
+        blocks.append(Text("No projection: the run had less than four weeks of history."))
+    else:
+        blocks += [charts.projection(projected), charts.projection_totals(projected.totals)]
+    blocks += [
+        Text("Channels and categories", 2),
+        charts.channel_mix(frames["channel_mix"]),
+        charts.category_mix(frames["category_mix"]),
+        Text("Events", 2),
+        charts.events_table(frames["top"], title=f"Top {top} events"),
+        charts.events_table(frames["bottom"], title=f"Bottom {top} events"),
+    ]
+    name = frames["venues"]["tenant_name"][0] if frames["venues"].height else ""
+    days = (end - start).days + 1
+    return Page(f"{name}: executive report", f"The {days} days {start} to {end}", blocks)
+
+
 def write_page(path: Path, page: Page, *, reports_root: Path) -> Path:
     """Write ``page`` as one HTML file at ``path`` (atomically), its charts drawn by the
     reports root's plotly.js (written there first if it is not yet)."""

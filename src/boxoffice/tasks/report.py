@@ -18,12 +18,15 @@ class Params:
     days: int = 30  # the report's period: the days ending as_of
     top: int = 5  # events in the top and bottom tables
     currency: str = "USD"  # ISO 4217 code of the tenants' money, shown in the workbook
+    paper: str = "A4"  # report.pdf's paper: A4 or Letter
 
     def __post_init__(self) -> None:
         if self.days < 1 or self.top < 1:
             raise ValueError(f"need days and top ≥ 1, got {self.days} and {self.top}")
         if not (len(self.currency) == 3 and self.currency.isascii() and self.currency.isupper()):
             raise ValueError(f"currency: a three-letter ISO 4217 code, got {self.currency!r}")
+        if self.paper not in ("A4", "Letter"):
+            raise ValueError(f"paper: A4 or Letter, got {self.paper!r}")
 
 
 def per_tenant(scope: Scope, params: Params) -> dict:

@@ -240,3 +240,20 @@ def test_an_outlier_in_the_history_is_pulled_in_to_its_weekdays_band():
     )
     assert tamed(y, k=2.5).tolist() == pytest.approx([*y[:-1], 21 + 2.5 * 1.4826])
     assert tamed(np.full(14, 5.0)).tolist() == [5.0] * 14  # no spread: nothing to judge by
+
+
+def test_a_robust_rule_is_not_blinded_by_an_earlier_wave_in_its_history():
+    # 56 days of 16 to 24 refunds a day (20 + (7919 k mod 9) − 4), one earlier wave of 120
+    # and 110 three weeks ago, then 52 today. Fitted on that history the interval is wide
+    # enough to hold 52; with the wave pulled in to its weekdays' band it is not.
+    counts = [20 + (7919 * k) % 9 - 4 for k in range(56)]
+    counts[35:37] = [120, 110]
+    rows = [("T", day(56 - k), 0, n, 0) for k, n in enumerate(counts)]
+    frame = daily([*rows, ("T", day(0), 0, 52, 0)])
+    plain = Rule("w", "anomaly", metric="refunds", sensitivity=0.999, direction="above")
+    robust = Rule("w", "anomaly", metric="refunds", sensitivity=0.999, direction="above",
+                  robust=True)  # fmt: skip
+    loose, tight = (judge_anomaly(frame, r, D).row(0, named=True) for r in (plain, robust))
+    assert loose["value"] == tight["value"] == 52
+    assert loose["upper"] > 52 and loose["breached"] is False
+    assert tight["upper"] < 52 and tight["breached"] is True

@@ -201,6 +201,10 @@ def replace(text: str, old: str, new: str) -> str:
             r"line 2: delivery\.timeout_seconds: seconds in \(0, 120\]",
         ),
         ("delivery:\n  retries: 3", r"line 2: retries: not a field of delivery"),
+        (
+            "rules:\n  - {name: w, kind: anomaly, metric: refunds, robust: 1}\n",
+            r"line 2: rule w: robust: true or false, got 1",
+        ),
     ],
 )
 def test_a_wrong_file_is_named_by_line_rule_and_field(tmp_path, text, says):

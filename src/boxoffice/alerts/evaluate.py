@@ -25,7 +25,8 @@ with, is Σ denominator for a ratio and the value otherwise.
   ``both``). A count is modelled on its square root (variance-stabilizing for Poisson counts,
   Anscombe 1948, *Biometrika* 35), the bounds squared back; a ratio's series is Σ numerator /
   Σ denominator per window, a window without denominator taking the median of the others.
-  The history's outliers are pulled in before the fit (:func:`tamed`). Not judged when the
+  With ``robust``, the history's outliers are pulled in before the fit (:func:`tamed`), so that
+  an earlier anomaly neither widens the interval nor moves the level. Not judged when the
   usual volume — the mean daily volume of the :data:`USUAL_DAYS` days before — is under
   ``min_volume`` (so that a day that lost all its sales is judged).
 - ``freshness`` and the ``dead_letters`` and ``reconciliation`` operational rules: one scope,
@@ -185,7 +186,7 @@ def judge_anomaly(
         lower = upper = None
         what = f"{rule.metric} {_span(as_of, w)}: {_number(value)}"
         if judged:
-            mean, lo, hi, model = _interval(past, w, level, count=den is None)
+            mean, lo, hi, model = _interval(past, w, level, count=den is None, robust=rule.robust)
             lower = lo if rule.direction in ("both", "below") else None
             upper = hi if rule.direction in ("both", "above") else None
             what += (
@@ -217,13 +218,14 @@ def _span(as_of: dt.date, w: int) -> str:
     return f"on {as_of}" if w == 1 else f"over the {w} days to {as_of}"
 
 
-def _interval(past: np.ndarray, w: int, level: float, *, count: bool):
+def _interval(past: np.ndarray, w: int, level: float, *, count: bool, robust: bool):
     """The ``w``-step-ahead forecast of the series ``past`` and its ``level`` % interval. A
     count is modelled on its square root, which makes a Poisson count's variance about
     constant (Anscombe 1948), and the bounds squared back; a ratio's missing days take the
-    median of the others."""
+    median of the others; ``robust``: the history :func:`tamed` first."""
     past = np.where(np.isfinite(past), past, np.nanmedian(past))
-    past = tamed(np.sqrt(past) if count else past)
+    past = np.sqrt(past) if count else past
+    past = tamed(past) if robust else past
     f = forecast_series(past, w, levels=(level,))
     mean, lo, hi = (float(v[-1]) for v in (f.mean, *f.bounds[level]))
     if count:

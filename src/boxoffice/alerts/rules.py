@@ -64,6 +64,7 @@ class Rule:
     against: str = "previous_period"
     sensitivity: float = 0.95
     direction: str = "both"
+    robust: bool = False  # an anomaly model's history has its outliers pulled in first
     min_volume: float = 0
     of: str | None = None
     older_than_hours: float | None = None
@@ -136,7 +137,7 @@ _COMMON = {"name", "kind", "cadence", "for", "notify", "renotify_hours", "descri
 _BY_KIND = {
     "threshold": {"metric", "scope", "window", "above", "below", "min_volume"},
     "change": {"metric", "scope", "window", "above", "below", "against", "min_volume"},
-    "anomaly": {"metric", "scope", "window", "sensitivity", "direction", "min_volume"},
+    "anomaly": {"metric", "scope", "window", "sensitivity", "direction", "robust", "min_volume"},
     "freshness": {"of", "older_than_hours"},
     "operational": {"condition", "above"},
 }
@@ -398,6 +399,9 @@ class _Reader:
                 0.95,
             )
             values["direction"] = choice("direction", DIRECTIONS, "both")
+            values["robust"] = field(
+                "robust", lambda v: isinstance(v, bool), "true or false", False
+            )
         if kind == "freshness":
             values["of"] = choice("of", FRESHNESS_OF)
             values["older_than_hours"] = field(

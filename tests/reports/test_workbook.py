@@ -62,6 +62,9 @@ def test_the_workbook_holds_the_reports_tables_in_currency_units(tmp_path):
         report_sheets(frames(), tenant=T, as_of=D, currency="EUR"),
     )
     assert [p.name for p in path.parent.iterdir()] == ["report.xlsx"]  # no partial file left
+    plain = tmp_path / "plain.txt"
+    plain.write_text("")
+    assert path.stat().st_mode == plain.stat().st_mode  # readable as any file the run writes
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Run", "Key figures", "Daily sales", "Events", "Channels",
                                "Categories"]  # fmt: skip

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,8 +122,7 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
     """Write ``sheets`` as one workbook at ``path``, atomically (a reader never sees half a
     file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".xlsx")
-    os.close(fd)
+    partial = path.with_name(f".{path.name}.tmp")
     try:
         with xlsxwriter.Workbook(partial) as book:
             for sheet in sheets:
@@ -140,6 +138,6 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
                 )
         os.replace(partial, path)
     except BaseException:
-        Path(partial).unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
         raise
     return path

@@ -96,6 +96,7 @@ def test_the_workbook_holds_the_reports_tables_in_currency_units(tmp_path):
     ]  # fmt: skip
     assert daily["G2"].number_format == '"EUR" #,##0.00'
     assert daily["A2"].number_format == "yyyy-mm-dd"
+    assert daily.column_dimensions["G"].width > 15  # room for "EUR 1,234,567.50"
     assert rows(book["Events"])[1:] == [
         ("Jazz", "concert", "Loft", 2, 100, 0.125),
         ("Gala", "concert", "Hall", 4, 80.5, 0.04),

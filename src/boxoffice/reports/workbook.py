@@ -23,6 +23,7 @@ import boxoffice
 COUNT = "#,##0"
 PERCENT = "0.0%"
 DATE = "yyyy-mm-dd"
+MONEY_WIDTH = 110  # pixels: "USD 1,234,567.50"
 
 
 def money(currency: str) -> str:
@@ -131,6 +132,9 @@ def write_workbook(path: Path, sheets: Sequence[Sheet]) -> Path:
                     worksheet=sheet.name[:31],
                     column_formats=dict(sheet.formats),
                     autofit=True,
+                    column_widths={  # autofit measures the bare number, not "USD 1,234.50"
+                        c: MONEY_WIDTH for c, f in sheet.formats.items() if f.startswith('"')
+                    },
                     autofilter=True,
                     freeze_panes=(1, 0),
                     header_format={"bold": True},

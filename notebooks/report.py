@@ -25,13 +25,12 @@ inputs = None  # from boxoffice run: fingerprints of what it reads from outside 
 overrides = None  # from pipeline.yaml: replaces defaults of boxoffice.tasks.report.Params
 
 # %%
-import datetime as dt
 from pathlib import Path
 
 from IPython.display import Markdown, display
 
 from boxoffice import tasks
-from boxoffice.reports import charts, pages, pdf, workbook
+from boxoffice.reports import charts, packs, pages
 
 charts.use_notebook_renderer()
 done = tasks.run(
@@ -39,34 +38,17 @@ done = tasks.run(
 )
 run_dir = Path(product["nb"]).parents[1]  # reports/<as_of>/, above _operations/
 folders = pages.tenant_folders(done.prepared)
-for tenant, frames in done.frames.items():
-    sheets = workbook.report_sheets(
-        frames,
-        tenant=tenant,
-        as_of=dt.date.fromisoformat(str(as_of)),
-        currency=done.params.currency,
-    )
-    workbook.write_workbook(run_dir / folders[tenant] / "report.xlsx", sheets)
-    pdf.write_pdf(
-        run_dir / folders[tenant] / "report.pdf",
-        pages.executive_report(frames, top=done.params.top),
-        reports_root=run_dir.parent,
-        paper=done.params.paper,
-    )
-reports = {t: pages.sales_report(f, top=done.params.top) for t, f in done.frames.items()}
-files = [
-    ("report.pdf", "The executive report, to print"),
-    ("report.xlsx", "The tables, a workbook"),
-]
-written = pages.write_tenant_pages(
-    {t: [("report.html", page)] for t, page in reports.items()},
+reports = packs.write_packs(
+    done.frames,
     run_dir=run_dir,
     folders=folders,
-    files=dict.fromkeys(reports, files),
+    top=done.params.top,
+    currency=done.params.currency,
+    paper=done.params.paper,
 )
 
 # %%
 for tenant, page in reports.items():
-    display(Markdown(f"## {page.title} ({written[tenant][0].parent.name}/)"))
+    display(Markdown(f"## {page.title} ({folders[tenant]}/)"))
     for block in page.blocks:
         display(block)

@@ -59,7 +59,7 @@ def rows(sheet) -> list[tuple]:
 def test_the_workbook_holds_the_reports_tables_in_currency_units(tmp_path):
     path = write_workbook(
         tmp_path / "harbor" / "report.xlsx",
-        report_sheets(frames(), tenant=T, as_of=D, currency="EUR"),
+        report_sheets(frames(), tenant=T, currency="EUR"),
     )
     assert [p.name for p in path.parent.iterdir()] == ["report.xlsx"]  # no partial file left
     plain = tmp_path / "plain.txt"

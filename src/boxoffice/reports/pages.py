@@ -71,61 +71,65 @@ def tenant_folders(tenants: pl.DataFrame) -> dict[str, str]:
 def sales_report(frames: Mapping[str, object], *, top: int) -> Page:
     """The sales report of one tenant from the ``report`` task's frames
     (:mod:`boxoffice.tasks.report`)."""
-    start, end = frames["period"]
     blocks: list[Block] = [
         Text("Key figures", 2),
         charts.kpi_tiles(frames["kpis"]),
         charts.revenue_trend(frames["weekly"], granularity="week"),
-        Text("Channels and categories", 2),
-        charts.channel_mix(frames["channel_mix"]),
-        charts.category_mix(frames["category_mix"]),
-        Text("Events", 2),
-        charts.events_table(frames["top"], title=f"Top {top} events"),
-        charts.events_table(frames["bottom"], title=f"Bottom {top} events"),
+        *_mix(frames),
+        *_events(frames, top),
         Text("Customers", 2),
         charts.cohort_heatmap(frames["cohorts"]),
         charts.funnel(frames["funnel"], title="Conversion funnel, sessions of the period"),
     ]
     if frames["attribution"].height:
         blocks.append(charts.attribution(frames["attribution"]))
-    blocks.append(Text("Revenue projection", 2))
-    projected = frames["projection"]
-    if projected is None:
-        blocks.append(Text("No projection: the run had less than four weeks of history."))
-    else:
-        blocks += [charts.projection(projected), charts.projection_totals(projected.totals)]
-    name = frames["venues"]["tenant_name"][0] if frames["venues"].height else ""
-    return Page(
-        f"{name}: sales report", f"The {(end - start).days + 1} days {start} to {end}", blocks
-    )
+    blocks += [Text("Revenue projection", 2), *_projection(frames)]
+    return _titled(frames, "sales report", blocks)
 
 
 def executive_report(frames: Mapping[str, object], *, top: int) -> Page:
     """The printed report of one tenant (``report.pdf``): key figures, the revenue trend and
     its projection, the channel and category mix, the top and bottom events — the same
     figures as the page's (:func:`sales_report`), from the same frames."""
-    start, end = frames["period"]
     blocks: list[Block] = [
         charts.kpi_tiles(frames["kpis"]),
         Text("Revenue", 2),
         charts.revenue_trend(frames["weekly"], granularity="week"),
+        *_projection(frames),
+        *_mix(frames),
+        *_events(frames, top),
     ]
-    projected = frames["projection"]
-    if projected is None:
-        blocks.append(Text("No projection: the run had less than four weeks of history."))
-    else:
-        blocks += [charts.projection(projected), charts.projection_totals(projected.totals)]
-    blocks += [
+    return _titled(frames, "executive report", blocks)
+
+
+def _mix(frames: Mapping[str, object]) -> list[Block]:
+    return [
         Text("Channels and categories", 2),
         charts.channel_mix(frames["channel_mix"]),
         charts.category_mix(frames["category_mix"]),
+    ]
+
+
+def _events(frames: Mapping[str, object], top: int) -> list[Block]:
+    return [
         Text("Events", 2),
         charts.events_table(frames["top"], title=f"Top {top} events"),
         charts.events_table(frames["bottom"], title=f"Bottom {top} events"),
     ]
+
+
+def _projection(frames: Mapping[str, object]) -> list[Block]:
+    projected = frames["projection"]
+    if projected is None:
+        return [Text("No projection: the run had less than four weeks of history.")]
+    return [charts.projection(projected), charts.projection_totals(projected.totals)]
+
+
+def _titled(frames: Mapping[str, object], what: str, blocks: list[Block]) -> Page:
+    """A page titled with the tenant's name and ``what``, and the report's period."""
+    start, end = frames["period"]
     name = frames["venues"]["tenant_name"][0] if frames["venues"].height else ""
-    days = (end - start).days + 1
-    return Page(f"{name}: executive report", f"The {days} days {start} to {end}", blocks)
+    return Page(f"{name}: {what}", f"The {(end - start).days + 1} days {start} to {end}", blocks)
 
 
 def write_page(path: Path, page: Page, *, reports_root: Path) -> Path:

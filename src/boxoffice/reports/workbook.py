@@ -9,7 +9,6 @@ they are the report page's."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,10 +37,9 @@ class Sheet:
     formats: Mapping[str, str] = field(default_factory=dict)  # column → number format
 
 
-def report_sheets(
-    frames: Mapping[str, object], *, tenant: str, as_of: dt.date, currency: str
-) -> list[Sheet]:
-    """The sheets of one tenant's workbook from the ``report`` task's frames."""
+def report_sheets(frames: Mapping[str, object], *, tenant: str, currency: str) -> list[Sheet]:
+    """The sheets of one tenant's workbook from the ``report`` task's frames (the period ends
+    on the run's date)."""
     start, end = frames["period"]
     venues = frames["venues"]
     name = venues["tenant_name"][0] if venues.height else ""
@@ -50,7 +48,7 @@ def report_sheets(
         {
             "parameter": ["tenant", "tenant id", "as of", "period start", "period end",
                           "currency", "boxoffice version"],
-            "value": [name, tenant, str(as_of), str(start), str(end), currency,
+            "value": [name, tenant, str(end), str(start), str(end), currency,
                       boxoffice.__version__],
         }
     )  # fmt: skip

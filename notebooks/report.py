@@ -27,28 +27,27 @@ overrides = None  # from pipeline.yaml: replaces defaults of boxoffice.tasks.rep
 # %%
 from pathlib import Path
 
-from IPython.display import Markdown, display
+import polars as pl
 
 from boxoffice import tasks
-from boxoffice.reports import charts, packs, pages
+from boxoffice.reports import packs, pages
 
-charts.use_notebook_renderer()
 done = tasks.run(
     "report", as_of=as_of, tenants=tenants, upstream=upstream, inputs=inputs, params=overrides
 )
 run_dir = Path(product["nb"]).parents[1]  # reports/<as_of>/, above _operations/
 folders = pages.tenant_folders(done.prepared)
-reports = packs.write_packs(
-    done.frames,
-    run_dir=run_dir,
-    folders=folders,
-    top=done.params.top,
-    currency=done.params.currency,
-    paper=done.params.paper,
-)
+written = packs.write_packs(done.frames, run_dir=run_dir, folders=folders, top=done.params.top)
+
+# %% [markdown]
+# Each tenant's pack: its files, their size and how long each took to render.
 
 # %%
-for tenant, page in reports.items():
-    display(Markdown(f"## {page.title} ({folders[tenant]}/)"))
-    for block in page.blocks:
-        display(block)
+pl.DataFrame(
+    [
+        {"folder": folders[tenant], "file": f["path"].name, "kB": round(f["bytes"] / 1000, 1),
+         "seconds": round(f["seconds"], 2)}
+        for tenant, files in written.items()
+        for f in files.values()
+    ]
+)  # fmt: skip

@@ -701,6 +701,112 @@ def run(as_of: str, tenant: str | None, force: bool) -> None:
     click.echo(f"report: {outcome.index}")
 
 
+# -------------------------------------------------------------------------------- report
+@main.command()
+@click.option("--tenant", required=True, help="The tenant (UUID).")
+@click.option("--as-of", "as_of", required=True, help="The run date (YYYY-MM-DD) it ends on.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pdf", "xlsx", "html"]),
+    default=None,
+    help="One file [default: all three; with --out, from its suffix].",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the one file here [default: the tenant's folder of reports/<DATE>/].",
+)
+@click.option("--days", type=click.IntRange(1, 366), default=None, help="The period [default: 30].")
+@handle_errors
+def report(tenant: str, as_of: str, fmt: str | None, out: Path | None, days: int | None) -> None:
+    """Render one tenant's report pack (PDF, workbook, page) of a completed run, on demand."""
+    import shutil
+    import tempfile
+
+    from boxoffice.pipeline import packs
+    from boxoffice.warehouse.engine import parse_tenant
+
+    try:
+        tenant = str(parse_tenant(tenant))
+    except ValueError as exc:
+        _fail(f"--tenant: {exc}", 2)
+    day = _as_of(as_of)
+    if out is not None:
+        fmt = fmt or out.suffix.lstrip(".").lower()
+        if fmt not in ("pdf", "xlsx", "html"):
+            _fail(f"--out {out}: say which format (--format pdf|xlsx|html)", 2)
+        with tempfile.TemporaryDirectory(dir=out.parent, prefix=".report-") as scratch:
+            written = packs.render(tenant, day, formats=(fmt,), folder=Path(scratch), days=days)[
+                fmt
+            ]
+            shutil.move(written["path"], out)
+        written["path"] = out
+        files = {fmt: written}
+    else:
+        files = packs.render(tenant, day, formats=(fmt,) if fmt else ("html", "pdf", "xlsx"),
+                             days=days)  # fmt: skip
+    for written in files.values():
+        click.echo(
+            f"{written['path']}: {written['bytes'] / 1000:,.0f} kB in {written['seconds']:.1f} s"
+        )
+
+
+# --------------------------------------------------------------------------- subscriptions
+@main.group("subscriptions")
+def subscriptions_() -> None:
+    """Report pack subscriptions (reports.yaml): list them, deliver what is due."""
+
+
+@subscriptions_.command("list")
+@handle_errors
+def subscriptions_list() -> None:
+    """Each subscription: its tenant, recipients, cadence, and the pack due now."""
+    from boxoffice import warehouse
+    from boxoffice.alerts.subscriptions import SettingsError
+    from boxoffice.pipeline import packs
+
+    try:
+        settings, _ = packs.load_settings()
+    except SettingsError as exc:
+        _fail(str(exc), 2)
+    names = dict(warehouse.list_tenants().rows())
+    ids = {name: tenant for tenant, name in names.items()}
+    now = dt.datetime.now(dt.UTC)
+    if not settings.subscriptions:
+        click.echo("no subscriptions: add them to reports.yaml (docs/reports.md)")
+    for s in settings.subscriptions:
+        tenant = s.tenant if s.tenant in names else ids[s.tenant]
+        day, as_of = s.due(now, settings.for_tenant(tenant, names[tenant]).timezone)
+        click.echo(
+            f"{s.name}: {names[tenant]}, {s.cadence} ({s.timezone or 'tenant time'}),"
+            f" {', '.join(s.formats)} of {s.days} day(s) to {', '.join(s.to)};"
+            f" due: the pack of {as_of} (delivery day {day})"
+        )
+
+
+@subscriptions_.command("deliver")
+@handle_errors
+def subscriptions_deliver() -> None:
+    """Deliver each subscription that is due now (once per period), and retry what failed."""
+    from boxoffice.alerts.subscriptions import SettingsError
+    from boxoffice.pipeline import packs
+
+    try:
+        done, delivered = packs.deliver(say=click.echo)
+    except SettingsError as exc:
+        _fail(str(exc), 2)
+    failed = sum(d["failed"] for d in delivered.values())
+    unrendered = [row for row in done if row["done"].startswith("failed")]
+    if failed or unrendered:
+        _fail(
+            f"{len(unrendered)} pack(s) not rendered, {failed} delivery attempt(s) failed:"
+            " they are tried again by the next delivery",
+            1,
+        )
+
+
 # ------------------------------------------------------------------------------ schedule
 @main.command()
 @click.option(
@@ -716,6 +822,9 @@ def schedule(config_path: Path | None, once: bool) -> None:
     """Run the pipeline for each due date of a cron schedule, one run at a time."""
     import yaml
 
+    from boxoffice.alerts.rules import RulesError
+    from boxoffice.alerts.subscriptions import SettingsError
+    from boxoffice.pipeline import packs
     from boxoffice.pipeline import retention as policy_
     from boxoffice.pipeline import schedule as sched
     from boxoffice.pipeline.runner import project_dir
@@ -724,7 +833,8 @@ def schedule(config_path: Path | None, once: bool) -> None:
     try:
         plan = sched.Schedule.load(path)
         policy = policy_.Policy.load(project_dir() / "retention.yaml")
-    except (sched.ScheduleError, policy_.PolicyError) as exc:
+        packs.load_settings()  # reports.yaml: checked before the first run, as the others
+    except (sched.ScheduleError, policy_.PolicyError, SettingsError, RulesError) as exc:
         _fail(str(exc), 2)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         _fail(f"{path}: not a YAML schedule ({str(exc).splitlines()[0]})", 2)
@@ -734,6 +844,7 @@ def schedule(config_path: Path | None, once: bool) -> None:
 
     def retain() -> None:  # after each run
         _say_retention(policy_.apply(policy), say=lambda line: say(f"retention: {line}"))
+        packs.deliver(say=lambda line: say(f"subscriptions: {line}"))
 
     if once:
         sched.tick(plan, dt.datetime.now(dt.UTC), say, after_run=retain)

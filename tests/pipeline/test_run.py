@@ -3,11 +3,13 @@
 import datetime as dt
 import gzip
 import json
+import re
 import subprocess
 import zipfile
 from pathlib import Path
 
 import nbformat
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -77,10 +79,12 @@ def test_the_whole_dag_builds_and_leaves_its_artifacts(env):
         ]
         assert (operations / f"{name}.html").stat().st_size > 0
     report = (operations / "report.html").read_text()
-    assert report.count('class="plotly-graph-div"') >= 6  # 3 figures × 2 tenants
+    manifest = json.loads((directory / "manifest.json").read_text())
+    for folder in manifest["folders"].values():  # each tenant's files, sizes and render times
+        for name in ("report.html", "report.pdf", "report.xlsx"):
+            assert re.search(rf'<td>"{re.escape(folder)}"</td><td>"{name}"</td>', report)
     assert "tasks.run" not in report  # inputs hidden
     assert '<script src="../../plotly-' in report  # the one copy at the reports root
-    manifest = json.loads((directory / "manifest.json").read_text())
     assert manifest["as_of"] == "2026-10-31"
     assert [t["name"] for t in manifest["tasks"]] == list(outcome.ran)
     assert manifest["rows"]["analytics.customer_rfm"] == scalar(
@@ -124,6 +128,17 @@ def test_each_tenant_folder_holds_its_pages_and_nothing_of_another_tenant(env):
         report = (directory / folder / "report.html").read_text()
         assert report.count('class="plotly-graph-div"') >= 8
         assert '<script src="../../plotly-' in report
+        # the period's net revenue, as the database has it, in the PDF and the workbook
+        net = scalar(
+            "select sum(net_cents) from analytics.sales_daily where tenant_id = :t"
+            " and local_date between :s and :d",
+            t=tenant, s=AS_OF - dt.timedelta(days=29), d=AS_OF,
+        )  # fmt: skip
+        assert f"USD {net / 100:,.2f}" in _text(directory / folder / "report.pdf")
+        book = openpyxl.load_workbook(directory / folder / "report.xlsx")
+        assert ("revenue", "USD", net / 100) == next(
+            r[:3] for r in book["Key figures"].iter_rows(values_only=True) if r[0] == "revenue"
+        )
 
 
 def _text(path: Path) -> str:

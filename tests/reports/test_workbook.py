@@ -1,5 +1,6 @@
 """A tenant's workbook, from hand-made report frames, read back with openpyxl: its sheets,
-values in currency units, number formats, frozen headers and autofilters."""
+values in currency units, number formats, frozen headers and autofilters; customers by key
+only; price history in the tenant's time zone."""
 
 import datetime as dt
 
@@ -8,8 +9,8 @@ import polars as pl
 import pytest
 
 import boxoffice
+from boxoffice.alerts.subscriptions import TenantSettings
 from boxoffice.reports.workbook import report_sheets, write_workbook
-from boxoffice.tasks.report import Params
 
 D = dt.date(2026, 10, 31)
 START = D - dt.timedelta(days=1)
@@ -20,6 +21,9 @@ SALES_COLUMNS = ["local_date", "venue_id", "channel", "tickets_sold", "gross_cen
 
 def frames() -> dict:
     return {
+        "tenant": T,
+        "as_of": D,
+        "settings": TenantSettings(currency="EUR", timezone="Europe/Paris"),
         "period": (START, D),
         "venues": pl.DataFrame(
             {"venue_id": ["v1", "v2"], "name": ["Hall", "Loft"],
@@ -49,6 +53,28 @@ def frames() -> dict:
         "category_mix": pl.DataFrame(
             {"category": ["concert"], "net_cents": [18050], "tickets": [6], "share": [1.0]}
         ),
+        "segments": pl.DataFrame(
+            {"segment": ["Champions", "Lost"], "customers": [2, 10], "revenue": [90000, 10000],
+             "purchases": [9, 10], "average_order_value": [10000, 1000],
+             "share_of_customers": [2 / 12, 10 / 12], "share_of_revenue": [0.9, 0.1]}
+        ),
+        "at_risk": pl.DataFrame(
+            {"customer_key": ["k9"], "segment": ["Lost"], "churn_risk": ["high"],
+             "p_alive": [0.125], "days_since_last": [200], "frequency": [1],
+             "recency_risk": ["high"], "clv_12m": [1250.0]}
+        ),
+        "recommendations": pl.DataFrame(
+            {"as_of": [D], "event_id": ["e1"], "event": ["Gala"], "status": ["pending"],
+             "current_price_cents": [5000], "recommended_price_cents": [5500],
+             "demand_score": [0.8], "expected_revenue_current": [100000.0],
+             "expected_revenue_recommended": [104500.0], "reason": ["selling fast"],
+             "valid_until": [D + dt.timedelta(days=3)], "decided_by": [None]}
+        ),
+        "price_history": pl.DataFrame(
+            {"approved_at": [dt.datetime(2026, 10, 30, 23, 30, tzinfo=dt.UTC)],
+             "event_id": ["e2"], "old_price_cents": [4000], "new_price_cents": [4400],
+             "approved_by": ["ana"], "reason": ["late demand"]}
+        ),
     }  # fmt: skip
 
 
@@ -59,7 +85,7 @@ def rows(sheet) -> list[tuple]:
 def test_the_workbook_holds_the_reports_tables_in_currency_units(tmp_path):
     path = write_workbook(
         tmp_path / "harbor" / "report.xlsx",
-        report_sheets(frames(), tenant=T, currency="EUR"),
+        report_sheets(frames()),
     )
     assert [p.name for p in path.parent.iterdir()] == ["report.xlsx"]  # no partial file left
     plain = tmp_path / "plain.txt"
@@ -67,7 +93,8 @@ def test_the_workbook_holds_the_reports_tables_in_currency_units(tmp_path):
     assert path.stat().st_mode == plain.stat().st_mode  # readable as any file the run writes
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Run", "Key figures", "Daily sales", "Events", "Channels",
-                               "Categories"]  # fmt: skip
+                               "Categories", "Segments", "At-risk customers",
+                               "Price recommendations", "Price history"]  # fmt: skip
     assert rows(book["Run"]) == [
         ("parameter", "value"),
         ("tenant", "Harbor Arts"),
@@ -76,6 +103,7 @@ def test_the_workbook_holds_the_reports_tables_in_currency_units(tmp_path):
         ("period start", "2026-10-30"),
         ("period end", "2026-10-31"),
         ("currency", "EUR"),
+        ("reporting time zone", "Europe/Paris"),
         ("boxoffice version", boxoffice.__version__),
     ]
     key = book["Key figures"]
@@ -102,13 +130,26 @@ def test_the_workbook_holds_the_reports_tables_in_currency_units(tmp_path):
         ("Gala", "concert", "Hall", 4, 80.5, 0.04),
     ]
     assert rows(book["Channels"])[1] == ("mobile", 3, 100, pytest.approx(10000 / 18050))
+    assert rows(book["Segments"])[1:] == [
+        ("Champions", 2, 900, 9, 100, pytest.approx(1 / 6), 0.9),
+        ("Lost", 10, 100, 10, 10, pytest.approx(5 / 6), 0.1),
+    ]
+    at_risk = book["At-risk customers"]
+    assert rows(at_risk) == [
+        ("customer_key", "segment", "churn risk", "P(alive)", "days since last purchase",
+         "repeat purchases", "value, next 12 months"),
+        ("k9", "Lost", "high", 0.125, 200, 1, 12.5),
+    ]  # fmt: skip
+    assert at_risk["G2"].number_format == '"EUR" #,##0.00'
+    recommended = rows(book["Price recommendations"])
+    assert recommended[1][:5] == (dt.datetime(2026, 10, 31), "Gala", "pending", 50, 55)
+    assert recommended[1][6:8] == (1000, 1045)
+    assert rows(book["Price history"]) == [
+        ("approved (Europe/Paris)", "event", "old price", "new price", "approved by", "reason"),
+        (dt.datetime(2026, 10, 31, 0, 30), "Jazz", 40, 44, "ana", "late demand"),  # UTC+1
+    ]  # fmt: skip
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
         [table] = sheet.tables.values()  # the whole sheet is one table with a filter
         assert table.ref == sheet.dimensions and table.autoFilter.ref == table.ref, sheet.title
         assert all(c.font.bold for c in sheet[1]), sheet.title
-
-
-def test_a_currency_is_a_three_letter_code():
-    with pytest.raises(ValueError, match="currency: a three-letter ISO 4217 code, got 'euro'"):
-        Params(currency="euro")

@@ -30,7 +30,8 @@ def test_upstream_is_the_writers_of_what_a_task_reads(name):
 
 def test_the_edges_by_hand():
     # rfm reads customer_days (sales-aggregates); customer-value the scores rfm stores;
-    # pricing the forecasts and the event facts; report the funnel (ingest) and attribution
+    # pricing the forecasts and the event facts; report the funnel (ingest), attribution, the
+    # customers' scores and values, the price recommendations and the alert states
     assert tasks.upstream_of(tasks.TASKS["customer-value"]) == {"rfm"}
     assert tasks.upstream_of(tasks.TASKS["pricing"]) == {"sales-aggregates", "demand-forecast"}
     assert tasks.upstream_of(tasks.TASKS["report"]) == {
@@ -38,7 +39,12 @@ def test_the_edges_by_hand():
         "sales-aggregates",
         "attribution",
         "demand-forecast",
+        "rfm",
+        "customer-value",
+        "pricing",
+        "alerts",
     }
+    assert tasks.inputs_of(tasks.TASKS["report"]) == {"reports"}  # reports.yaml
     assert tasks.upstream_of(tasks.TASKS["attribution"]) == set()  # it reads source only
     assert tasks.upstream_of(tasks.TASKS["alerts"]) == {"ingest", "sales-aggregates"}
     assert tasks.inputs_of(tasks.TASKS["alerts"]) == {"rules", "source"}  # venue names
@@ -52,6 +58,7 @@ def test_inputs_are_the_fingerprints_of_what_it_reads_from_outside(name):
         "landing": "{{landing_state}}",
         "source": "{{source_changes}}",
         "rules": "{{rules_state}}",
+        "reports": "{{reports_state}}",
     }
     assert given == {k: expected[k] for k in given}
 

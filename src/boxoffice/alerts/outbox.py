@@ -12,6 +12,7 @@ import polars as pl
 
 from boxoffice.alerts import notify, send
 from boxoffice.alerts.rules import Channel, Delivery, Rule
+from boxoffice.alerts.subscriptions import ADDRESSES
 from boxoffice.warehouse import alerts as stored
 
 
@@ -24,10 +25,13 @@ def deliver(
     deadline: float,
 ) -> dict[str, int]:
     """Deliver ``tenant``'s due notifications until ``deadline`` (``time.monotonic()``), each
-    attempt within ``delivery.timeout_seconds``; what fails stays queued, with backoff."""
+    attempt within ``delivery.timeout_seconds``; what fails stays queued, with backoff. A
+    subscription's own addresses (:data:`~boxoffice.alerts.subscriptions.ADDRESSES`) are
+    mailed like an e-mail channel's."""
+    addresses = {ADDRESSES: Channel(ADDRESSES, "email")}
 
     def one(row: dict) -> None:
-        channel = channels.get(row["channel"])
+        channel = channels.get(row["channel"]) or addresses.get(row["channel"])
         if channel is None:
             raise send.DeliveryError(f"channel {row['channel']} is no longer in the rules file")
         send.deliver(channel, row, timeout=delivery.timeout_seconds)

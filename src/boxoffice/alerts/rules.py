@@ -176,18 +176,24 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 def read_rules(path: Path) -> RuleSet:
     """The rules of ``path``; :class:`RulesError` names what is wrong and where."""
     path = Path(path)
+    return _Reader(path).rule_set(load_located(path, RulesError, "the rules"))
+
+
+def load_located(path: Path, error: type[ValueError], what: str) -> Any:
+    """The YAML document of ``path`` with each mapping a :class:`_Located` (an empty file is an
+    empty mapping); ``error`` says what is wrong with the file, and where."""
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # a SafeLoader
     except OSError as exc:
-        raise RulesError(f"{path}: cannot read the rules ({exc.strerror})") from None
+        raise error(f"{path}: cannot read {what} ({exc.strerror})") from None
     except UnicodeDecodeError:
-        raise RulesError(f"{path}: not UTF-8 text") from None
+        raise error(f"{path}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise RulesError(f"{path}{where}: not YAML ({problem})") from None
-    return _Reader(path).rule_set(_empty(1) if data is None else data)
+        raise error(f"{path}{where}: not YAML ({problem})") from None
+    return _empty(1) if data is None else data
 
 
 class _Reader:

@@ -16,12 +16,18 @@
 ``{"text": …}`` for a Slack-compatible channel (``format: slack``), at the URL in the
 environment variable the channel names. Any answer but 2xx is a failure.
 
+A **report pack** (:mod:`boxoffice.alerts.subscriptions`) carries its files: an e-mail
+attaches those its payload lists under ``attach`` (read from the reports directory), and both
+an e-mail and a webhook get its ``links`` as URLs under ``BOXOFFICE_REPORTS_URL``, the address
+at which the reports directory is served behind the dashboards' login.
+
 Each attempt gives up after ``timeout`` seconds of silence from the server.
 """
 
 from __future__ import annotations
 
 import json
+import mimetypes
 import os
 import smtplib
 import socket
@@ -29,11 +35,14 @@ import ssl
 import urllib.error
 import urllib.request
 from email.message import EmailMessage
-from urllib.parse import parse_qs, unquote, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from boxoffice import config
 from boxoffice.alerts.rules import Channel
 
 SMTP_ENV = "BOXOFFICE_SMTP_URL"
+REPORTS_URL_ENV = "BOXOFFICE_REPORTS_URL"
 
 
 class DeliveryError(RuntimeError):
@@ -80,7 +89,13 @@ def _send_email(parts, notification: dict, timeout: float) -> None:
     message["From"] = query.get("from", f"boxoffice@{parts.hostname}")
     message["To"] = notification["recipient"]
     message["Message-ID"] = f"<notification-{notification['notification_id']}@boxoffice>"
-    message.set_content(notification["body"])
+    links = links_of(notification)
+    message.set_content(notification["body"] + "".join(f"{u}\n" for u in links.values()))
+    for path in attachments_of(notification):
+        kind = (mimetypes.guess_type(path.name)[0] or "application/octet-stream").split("/")
+        message.add_attachment(
+            path.read_bytes(), maintype=kind[0], subtype=kind[1], filename=path.name
+        )
     if parts.scheme == "smtps":
         server = smtplib.SMTP_SSL(
             parts.hostname, parts.port or 465, timeout=timeout, context=context
@@ -107,8 +122,13 @@ def post_webhook(channel: Channel, notification: dict, *, timeout: float) -> Non
         raise DeliveryError(f"{channel.url_env}: an http:// or https:// URL")
     # the id lets a receiver drop a message it got twice (an answer lost after it arrived)
     payload = {**notification["payload"], "notification_id": notification["notification_id"]}
+    if payload.get("kind") == "report-pack":  # a webhook gets every file as a link
+        payload["links"] = links_of(notification, "files")
+        for internal in ("files", "attach"):
+            payload.pop(internal, None)
     if channel.format == "slack":
-        payload = {"text": f"*{notification['subject']}*\n{notification['body']}"}
+        lines = "".join(f"\n{u}" for u in payload.get("links", {}).values())
+        payload = {"text": f"*{notification['subject']}*\n{notification['body']}{lines}"}
     request = urllib.request.Request(
         url,
         data=json.dumps(payload).encode(),
@@ -123,6 +143,27 @@ def post_webhook(channel: Channel, notification: dict, *, timeout: float) -> Non
     except (urllib.error.URLError, OSError, ValueError) as exc:
         why = _why(getattr(exc, "reason", exc), timeout)
         raise DeliveryError(_redacted(f"webhook {channel.name}: {why}", [url])) from None
+
+
+def links_of(notification: dict, which: str = "links") -> dict[str, str]:
+    """A report pack's ``links`` (or all its ``files``: format → path under the reports root)
+    as URLs under ``BOXOFFICE_REPORTS_URL``; none for any other notification."""
+    links = notification["payload"].get(which) or {}
+    if not links:
+        return {}
+    base = os.environ.get(REPORTS_URL_ENV, "").strip()
+    if not base:
+        raise DeliveryError(f"{REPORTS_URL_ENV} is not set: no address for the pack's links")
+    return {f: f"{base.rstrip('/')}/{quote(path)}" for f, path in links.items()}
+
+
+def attachments_of(notification: dict) -> list[Path]:
+    """The files a report pack's e-mail attaches, in the reports directory."""
+    root = config.settings().reports_dir
+    paths = [root / p for p in notification["payload"].get("attach") or ()]
+    if gone := [p for p in paths if not p.is_file()]:
+        raise DeliveryError(f"{gone[0].relative_to(root)}: the pack's file is gone (pruned?)")
+    return paths
 
 
 def _why(exc: object, timeout: float) -> str:

@@ -31,9 +31,10 @@ from pathlib import Path
 import yaml
 
 from boxoffice import __version__, config, logs, warehouse
+from boxoffice.alerts import subscriptions
 from boxoffice.alerts.rules import RulesError, read_rules
 from boxoffice.tasks import context
-from boxoffice.tasks.base import ALERT_RULES
+from boxoffice.tasks.base import ALERT_RULES, REPORT_SETTINGS
 from boxoffice.warehouse import runs
 
 log = logging.getLogger(__name__)
@@ -88,9 +89,13 @@ def check(as_of: str | dt.date, tenant: str | None) -> context.RunContext:
         raise PipelineError(str(exc)) from None
     if unknown := sorted(set(tenants) - everyone):
         raise PipelineError(f"unknown tenant(s): {', '.join(unknown)}")
-    try:  # a rules file that is not right stops the run before anything is written
-        read_rules(project_dir() / ALERT_RULES)
-    except RulesError as exc:
+    try:  # a rules or settings file that is not right stops the run before anything is written
+        subscriptions.read_settings(
+            project_dir() / REPORT_SETTINGS,
+            tenants=dict(warehouse.list_tenants().rows()),
+            rules=read_rules(project_dir() / ALERT_RULES),
+        )
+    except (RulesError, subscriptions.SettingsError) as exc:
         raise PipelineError(str(exc)) from None
     return context.RunContext(as_of=day, tenants=tenants)
 
@@ -178,7 +183,8 @@ def _env(params: context.RunContext, directory: Path) -> dict[str, str]:
         "reports_dir": str(directory.parent),
         "landing_state": landing_state(),
         "source_changes": runs.source_change_mark(),
-        "rules_state": rules_state(),
+        "rules_state": file_state(ALERT_RULES),
+        "reports_state": file_state(REPORT_SETTINGS),
     }
 
 
@@ -323,9 +329,10 @@ def raised_in(notebook: Path) -> str:
     return f"{errors[-1]['ename']}: {first}"
 
 
-def rules_state() -> str:
-    """A fingerprint of the alert rules file: when it changes, the ``alerts`` task runs again."""
-    path = project_dir() / ALERT_RULES
+def file_state(name: str) -> str:
+    """A fingerprint of a configuration file of the project (the alert rules, the report
+    settings): when it changes, the tasks that read it run again."""
+    path = project_dir() / name
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else ""
 
 

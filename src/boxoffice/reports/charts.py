@@ -336,10 +336,26 @@ def projection_totals(totals: pl.DataFrame, *, scale: float = 100) -> go.Figure:
     return fig
 
 
+TABLE_ROW = 24  # pixels: a table's row of one line (11 px text)
+
+
+def table_height(rows: int) -> int:
+    """The height of a titled table of ``rows`` one-line rows and its header."""
+    return 70 + TABLE_ROW * (rows + 1)
+
+
+def _table(**columns) -> go.Table:
+    """A table whose rows are one line of 11 px text (so its height is known)."""
+    header = {"height": TABLE_ROW, "font": {"size": 11}, **columns.pop("header")}
+    cells = {"height": TABLE_ROW, "font": {"size": 11}, **columns.pop("cells")}
+    return go.Table(header=header, cells=cells, **columns)
+
+
 def events_table(performance: pl.DataFrame, *, title: str) -> go.Figure:
     """Events of a :func:`boxoffice.metrics.events.period_performance` (or ranked) frame."""
     fig = go.Figure(
-        go.Table(
+        _table(
+            columnwidth=[3.4, 1.2, 0.9, 1.3, 1.1],
             header={"values": ["event", "category", "tickets", "net revenue", "sell-through"]},
             cells={
                 "values": [
@@ -354,7 +370,7 @@ def events_table(performance: pl.DataFrame, *, title: str) -> go.Figure:
         )
     )
     fig.update_layout(
-        template=TEMPLATE, title=title, height=120 + 30 * performance.height,
+        template=TEMPLATE, title=title, height=table_height(performance.height),
         margin={"t": 50, "b": 10, "l": 10, "r": 10},
     )  # fmt: skip
     return fig
@@ -761,3 +777,77 @@ def histogram(values: pl.Series, *, bins: int) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = lo - 0.5, hi + 0.5
     counts, edges = np.histogram(data, bins=bins, range=(lo, hi))
     return edges, counts
+
+
+def pending_prices(
+    pending: pl.DataFrame, *, title: str = "Price recommendations waiting for a decision"
+) -> go.Figure:
+    """Price recommendations (``boxoffice.warehouse.pricing``'s rows): the event, the current
+    and recommended price, the expected revenue at each, and until when each holds."""
+    change = (pending["recommended_price_cents"] / pending["current_price_cents"] - 1).to_list()
+    fig = go.Figure(
+        _table(
+            columnwidth=[3.6, 1.1, 1.3, 0.9, 1.6, 1.2, 1.3],
+            header={"values": ["event", "price", "recommended", "change",
+                               "expected revenue", "if changed", "valid until"]},
+            cells={
+                "values": [
+                    pending["event"].fill_null(pending["event_id"]).to_list(),
+                    (pending["current_price_cents"] / 100).to_list(),
+                    (pending["recommended_price_cents"] / 100).to_list(),
+                    change,
+                    (pending["expected_revenue_current"] / 100).to_list(),
+                    (pending["expected_revenue_recommended"] / 100).to_list(),
+                    pending["valid_until"].cast(pl.String).to_list(),
+                ],
+                "format": ["", MONEY, MONEY, "+.1%", ",.0f", ",.0f", ""],
+            },
+        )
+    )  # fmt: skip
+    fig.update_layout(
+        template=TEMPLATE, title=title, height=table_height(pending.height),
+        margin={"t": 50, "b": 10, "l": 10, "r": 10},
+    )  # fmt: skip
+    return fig
+
+
+def firing_alerts(alerts: pl.DataFrame) -> go.Figure:
+    """The alerts firing: rule, what it fires for, since when, the value judged, and who
+    acknowledged it."""
+    fig = go.Figure(
+        _table(
+            columnwidth=[1.6, 2.6, 1.1, 1, 1.4],
+            header={"values": ["alert", "for", "since", "value", "acknowledged by"]},
+            cells={
+                "values": [
+                    alerts["rule"].to_list(),
+                    alerts["scope"].to_list(),
+                    alerts["since"].cast(pl.String).to_list(),
+                    alerts["value"].to_list(),
+                    alerts["acknowledged_by"].fill_null("").to_list(),
+                ],
+                "format": ["", "", "", ",.4~g", ""],
+            },
+        )
+    )
+    fig.update_layout(
+        template=TEMPLATE, title="Alerts firing", height=table_height(alerts.height),
+        margin={"t": 50, "b": 10, "l": 10, "r": 10},
+    )  # fmt: skip
+    return fig
+
+
+def in_currency(fig: go.Figure, currency: str) -> go.Figure:
+    """``fig`` with its amounts labelled in ``currency`` (an ISO 4217 code): each money tile's
+    number prefixed with it (every tile's number in one size), and the title of a chart of amounts (it names revenue, a price or
+    a value) ending in it."""
+    for trace in fig.data:
+        if isinstance(trace, go.Indicator):  # one size, or plotly shrinks the longer numbers
+            trace.number.font.size, trace.delta.font.size = 26, 14
+            if trace.number.valueformat == MONEY:
+                trace.number.prefix = f"{currency} "
+    title = fig.layout.title.text or ""
+    if any(word in title.lower() for word in ("revenue", "price", "value", "events")):
+        named = f"{title[:-1]}, {currency})" if title.endswith(")") else f"{title} ({currency})"
+        fig.update_layout(title_text=named)
+    return fig

@@ -10,12 +10,15 @@ HTML file whose charts load ``plotly-<version>.min.js`` from the reports root.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import html
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 import polars as pl
@@ -38,7 +41,14 @@ class Text:
         return f"{'#' * self.level} {text}" if self.level else text
 
 
-Block = go.Figure | Text
+@dataclass(frozen=True)
+class Row:
+    """Figures side by side, sharing the width (a pair of small charts or tables)."""
+
+    figures: tuple[go.Figure, ...]
+
+
+Block = go.Figure | Text | Row
 
 
 @dataclass(frozen=True)
@@ -87,19 +97,71 @@ def sales_report(frames: Mapping[str, object], *, top: int) -> Page:
     return _titled(frames, "sales report", blocks)
 
 
-def executive_report(frames: Mapping[str, object], *, top: int) -> Page:
+def executive_report(
+    frames: Mapping[str, object], *, top: int, printed: dt.datetime | None = None
+) -> Page:
     """The printed report of one tenant (``report.pdf``): key figures, the revenue trend and
     its projection, the channel and category mix, the top and bottom events — the same
-    figures as the page's (:func:`sales_report`), from the same frames."""
+    figures as the page's (:func:`sales_report`), from the same frames —, then its customers
+    at risk and segments, the price recommendations waiting for a decision and the alerts
+    firing; amounts labelled with the tenant's currency, and the subtitle saying when it was
+    ``printed`` (now) in the tenant's reporting time zone."""
+    own = frames["settings"]
+    printed = (printed or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(own.timezone))
+    alerts = frames["alerts"]
     blocks: list[Block] = [
         charts.kpi_tiles(frames["kpis"]),
         Text("Revenue", 2),
         charts.revenue_trend(frames["weekly"], granularity="week"),
         *_projection(frames),
-        *_mix(frames),
+        Text("Channels and categories", 2),
+        Row((charts.channel_mix(frames["channel_mix"]),
+             charts.category_mix(frames["category_mix"]))),
         *_events(frames, top),
-    ]
-    return _titled(frames, "executive report", blocks)
+        Text("Customers", 2),
+        Text(_at_risk(frames["at_risk"], frames["customers"], own.currency)),
+        charts.segment_treemap(frames["segments"]),
+        Text("Alerts and prices", 2),
+        charts.firing_alerts(alerts) if alerts.height else Text("No alert is firing."),
+        *_pending(frames["pending"]),
+    ]  # fmt: skip
+
+    def priced(block: Block) -> Block:
+        if isinstance(block, Row):
+            return Row(tuple(charts.in_currency(f, own.currency) for f in block.figures))
+        return charts.in_currency(block, own.currency) if isinstance(block, go.Figure) else block
+
+    blocks = [priced(b) for b in blocks]
+    page = _titled(frames, "executive report", blocks)
+    when = f"run of {frames['as_of']}, printed {printed:%Y-%m-%d %H:%M} ({own.timezone})"
+    return dataclasses.replace(page, subtitle=f"{page.subtitle} · {when}")
+
+
+PRINTED_PENDING = 10  # recommendations the PDF lists; the workbook has them all
+
+
+def _pending(pending: pl.DataFrame) -> list[Block]:
+    """The recommendations waiting for a decision, those whose decision matters most (the
+    largest expected revenue change) first; at most :data:`PRINTED_PENDING`."""
+    if not pending.height:
+        return [Text("No price recommendation is waiting for a decision.")]
+    gain = (pl.col("expected_revenue_recommended") - pl.col("expected_revenue_current")).abs()
+    shown = pending.sort(gain, "event_id", descending=[True, False]).head(PRINTED_PENDING)
+    said = f"{pending.height} price recommendation(s) are waiting for a decision"
+    if pending.height > shown.height:
+        said += f"; the {shown.height} that change expected revenue most (all in the workbook)"
+    return [Text(f"{said}:"), charts.pending_prices(shown)]
+
+
+def _at_risk(at_risk: pl.DataFrame, customers: int, currency: str) -> str:
+    """One sentence: the customers at high churn risk and the value they are expected to bring
+    in the next 12 months (what keeping them is worth)."""
+    value = (at_risk["clv_12m"].sum() or 0) / 100
+    return (
+        f"{at_risk.height:,} of {customers:,} customers are at high churn risk; they are"
+        f" expected to bring {currency} {value:,.2f} in the next 12 months."
+        " The workbook lists them by customer key."
+    )
 
 
 def _mix(frames: Mapping[str, object]) -> list[Block]:
@@ -160,34 +222,13 @@ def write_page(path: Path, page: Page, *, reports_root: Path) -> Path:
 def _block_html(block: Block) -> str:
     if isinstance(block, go.Figure):
         return figure_html(block)
+    if isinstance(block, Row):
+        cells = "".join(
+            f"<div style='flex:1;min-width:0'>{figure_html(f)}</div>" for f in block.figures
+        )
+        return f"<div style='display:flex;gap:1rem'>{cells}</div>"
     tag = f"h{block.level}" if block.level else "p"
     text = html.escape(block.text)
     if block.href:
         text = f"<a href='{html.escape(block.href)}'>{text}</a>"
     return f"<{tag}>{text}</{tag}>"
-
-
-def write_tenant_pages(
-    pages: Mapping[str, Sequence[tuple[str, Page]]],
-    *,
-    run_dir: Path,
-    folders: Mapping[str, str],
-    files: Mapping[str, Sequence[tuple[str, str]]] | None = None,
-) -> dict[str, list[Path]]:
-    """Write each tenant's pages (``{tenant: [(file name, page), …]}``) into its folder of
-    ``run_dir`` (``reports/<as_of>/``) with an ``index.html`` linking them and the other
-    ``files`` already in the folder (``{tenant: [(file name, what it is), …]}``); returns the
-    pages written per tenant."""
-    written: dict[str, list[Path]] = {}
-    for tenant, named in pages.items():
-        folder = run_dir / folders[tenant]
-        files_ = [
-            write_page(folder / name, page, reports_root=run_dir.parent) for name, page in named
-        ]
-        title = named[0][1].title.split(":")[0] if named else folders[tenant]
-        links = [Text(page.title, href=name) for name, page in named]
-        links += [Text(what, href=name) for name, what in (files or {}).get(tenant, ())]
-        index = Page(f"{title}: reports of {run_dir.name}", "", links)
-        files_.append(write_page(folder / "index.html", index, reports_root=run_dir.parent))
-        written[tenant] = files_
-    return written

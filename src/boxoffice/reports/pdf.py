@@ -21,12 +21,14 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from boxoffice.reports.artifacts import plotly_script
-from boxoffice.reports.pages import Page, Text
+from boxoffice.reports.pages import Page, Row, Text
 
 PAPERS = {"A4": (210, 297), "Letter": (215.9, 279.4)}  # millimetres
 MARGIN_MM = 15
 PIXELS_PER_MM = 96 / 25.4  # CSS pixels
 TIMEOUT_SECONDS = 120
+CHART_HEIGHT = 260  # CSS pixels: at most this high in print, so a page holds three charts
+ROW_GAP = 12  # CSS pixels between figures side by side
 
 
 class RenderError(RuntimeError):
@@ -51,21 +53,15 @@ def print_html(page: Page, *, page_dir: Path, reports_root: Path, paper: str = "
     """``page`` as an HTML document laid out for print on ``paper``: a title block, each
     heading starting a page section, figures as wide as the text, static (no hover, no
     toolbar), and "page N of M" in the footer."""
-    width_mm = _paper(paper)[0] - 2 * MARGIN_MM
-    width = int(width_mm * PIXELS_PER_MM)
+    width = int((_paper(paper)[0] - 2 * MARGIN_MM) * PIXELS_PER_MM)
     parts = []
     for block in page.blocks:
         if isinstance(block, go.Figure):
-            figure = go.Figure(block).update_layout(width=width)
-            parts.append(
-                "<div class='figure'>"
-                + figure.to_html(
-                    include_plotlyjs=False,
-                    full_html=False,
-                    config={"staticPlot": True, "displayModeBar": False},
-                )
-                + "</div>"
-            )
+            parts.append(_figure(block, width))
+        elif isinstance(block, Row):
+            share = (width - ROW_GAP * (len(block.figures) - 1)) // len(block.figures)
+            cells = "".join(_figure(f, share) for f in block.figures)
+            parts.append(f"<div class='row'>{cells}</div>")
         elif isinstance(block, Text):
             tag = f"h{block.level}" if block.level else "p"
             parts.append(f"<{tag}>{html.escape(block.text)}</{tag}>")
@@ -86,6 +82,7 @@ def print_html(page: Page, *, page_dir: Path, reports_root: Path, paper: str = "
        break-after: avoid; }}
  .meta {{ color: #555; margin: 0 0 4mm; }}
  .figure {{ break-inside: avoid; margin: 0 0 3mm; }}
+ .row {{ display: flex; gap: {ROW_GAP}px; break-inside: avoid; }}
 </style></head><body>
 <h1>{html.escape(page.title)}</h1>
 <p class="meta">{html.escape(page.subtitle)}</p>
@@ -125,6 +122,20 @@ def write_pdf(
             raise RenderError(f"{path.name}: Chromium failed (exit {done.returncode}): {said}")
         os.replace(printed, path)
     return path
+
+
+def _figure(figure: go.Figure, width: int) -> str:
+    """A figure static, ``width`` pixels wide; a chart at most :data:`CHART_HEIGHT` high (a
+    table keeps its height: each of its rows is shown)."""
+    figure = go.Figure(figure).update_layout(width=width)
+    if not any(isinstance(t, go.Table) for t in figure.data):
+        figure.update_layout(height=min(figure.layout.height or CHART_HEIGHT, CHART_HEIGHT))
+    static = {"staticPlot": True, "displayModeBar": False}
+    return (
+        "<div class='figure'>"
+        + figure.to_html(include_plotlyjs=False, full_html=False, config=static)
+        + "</div>"
+    )
 
 
 def _paper(paper: str) -> tuple[float, float]:

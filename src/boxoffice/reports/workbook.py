@@ -1,11 +1,15 @@
 """A tenant's workbook of a run (``report.xlsx``): the report's tables as sheets a person can
 sort and filter. First the run's parameters, then the key figures with their change against
-the period before, daily sales by venue and channel, every event that sold in the period, and
-the channel and category mix (tickets sold per channel; tickets net of refunds per event and
-category, as on the report page). Money is in currency units (cents ÷ 100) with the currency in
-its number format; every sheet has a frozen header row, an autofilter and columns fitted to
-their contents. The numbers are the report task's frames (:mod:`boxoffice.tasks.report`), so
-they are the report page's."""
+the period before, daily sales by venue and channel, every event that sold in the period, the
+channel and category mix (tickets sold per channel; tickets net of refunds per event and
+category, as on the report page), the customer segments, the customers at high churn risk, the
+period's price recommendations and the approved price changes. Money is in currency units
+(cents ÷ 100) with the tenant's currency in its number format; every sheet has a frozen header
+row, an autofilter and columns fitted to their contents. The numbers are the report task's
+frames (:mod:`boxoffice.tasks.report`), so they are the report page's and the PDF's.
+
+Customers appear by ``customer_key`` only: the keyed hash of the platform's customer id
+(``docs/reports.md`` says how a platform, which holds the same key, maps them back)."""
 
 from __future__ import annotations
 
@@ -37,19 +41,21 @@ class Sheet:
     formats: Mapping[str, str] = field(default_factory=dict)  # column → number format
 
 
-def report_sheets(frames: Mapping[str, object], *, tenant: str, currency: str) -> list[Sheet]:
+def report_sheets(frames: Mapping[str, object]) -> list[Sheet]:
     """The sheets of one tenant's workbook from the ``report`` task's frames (the period ends
     on the run's date)."""
     start, end = frames["period"]
     venues = frames["venues"]
     name = venues["tenant_name"][0] if venues.height else ""
+    own = frames["settings"]
+    currency = own.currency
     cash = money(currency)
     parameters = pl.DataFrame(
         {
             "parameter": ["tenant", "tenant id", "as of", "period start", "period end",
-                          "currency", "boxoffice version"],
-            "value": [name, tenant, str(end), str(start), str(end), currency,
-                      boxoffice.__version__],
+                          "currency", "reporting time zone", "boxoffice version"],
+            "value": [name, frames["tenant"], str(frames["as_of"]), str(start), str(end),
+                      currency, own.timezone, boxoffice.__version__],
         }
     )  # fmt: skip
     kpis = frames["kpis"]
@@ -101,6 +107,51 @@ def report_sheets(frames: Mapping[str, object], *, tenant: str, currency: str) -
             "share",
         ).sort("net revenue", key, descending=[True, False])
 
+    segments = frames["segments"].select(
+        "segment",
+        "customers",
+        (pl.col("revenue") / 100).alias("revenue"),
+        "purchases",
+        (pl.col("average_order_value") / 100).alias("average order"),
+        pl.col("share_of_customers").alias("share of customers"),
+        pl.col("share_of_revenue").alias("share of revenue"),
+    )
+    at_risk = frames["at_risk"].select(
+        "customer_key",
+        "segment",
+        pl.col("churn_risk").alias("churn risk"),
+        pl.col("p_alive").alias("P(alive)"),
+        pl.col("days_since_last").alias("days since last purchase"),
+        pl.col("frequency").alias("repeat purchases"),
+        (pl.col("clv_12m") / 100).alias("value, next 12 months"),
+    )
+    recommended = frames["recommendations"].select(
+        pl.col("as_of").alias("run"),
+        pl.col("event").fill_null(pl.col("event_id")).alias("event"),
+        "status",
+        (pl.col("current_price_cents") / 100).alias("price then"),
+        (pl.col("recommended_price_cents") / 100).alias("recommended"),
+        pl.col("demand_score").alias("demand score"),
+        (pl.col("expected_revenue_current") / 100).alias("expected revenue then"),
+        (pl.col("expected_revenue_recommended") / 100).alias("expected if changed"),
+        pl.col("valid_until").alias("valid until"),
+        pl.col("decided_by").alias("decided by"),
+        "reason",
+    )
+    event_names = frames["events"].select("event_id", pl.col("name").alias("event"))
+    history = (
+        frames["price_history"]
+        .join(event_names, on="event_id", how="left")
+        .select(
+            pl.col("approved_at").dt.convert_time_zone(own.timezone).dt.replace_time_zone(None)
+            .alias(f"approved ({own.timezone})"),
+            pl.col("event").fill_null(pl.col("event_id")).alias("event"),
+            (pl.col("old_price_cents") / 100).alias("old price"),
+            (pl.col("new_price_cents") / 100).alias("new price"),
+            pl.col("approved_by").alias("approved by"),
+            "reason",
+        )
+    )  # fmt: skip
     return [
         Sheet("Run", parameters),
         Sheet("Key figures", key_figures,
@@ -114,6 +165,18 @@ def report_sheets(frames: Mapping[str, object], *, tenant: str, currency: str) -
               {"tickets sold": COUNT, "net revenue": cash, "share": PERCENT}),
         Sheet("Categories", mix(frames["category_mix"], "category", "tickets", "tickets (net)"),
               {"tickets (net)": COUNT, "net revenue": cash, "share": PERCENT}),
+        Sheet("Segments", segments,
+              {"customers": COUNT, "revenue": cash, "purchases": COUNT, "average order": cash,
+               "share of customers": PERCENT, "share of revenue": PERCENT}),
+        Sheet("At-risk customers", at_risk,
+              {"P(alive)": "0.000", "days since last purchase": COUNT, "repeat purchases": COUNT,
+               "value, next 12 months": cash}),
+        Sheet("Price recommendations", recommended,
+              {"run": DATE, "price then": cash, "recommended": cash, "demand score": "0.00",
+               "expected revenue then": cash, "expected if changed": cash, "valid until": DATE}),
+        Sheet("Price history", history,
+              {f"approved ({own.timezone})": "yyyy-mm-dd hh:mm", "old price": cash,
+               "new price": cash}),
     ]  # fmt: skip
 
 

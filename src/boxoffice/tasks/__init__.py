@@ -12,6 +12,7 @@ from functools import cache
 from boxoffice.tasks.base import (
     ALERT_RULES,
     LANDING,
+    REPORT_SETTINGS,
     Outcome,
     Scope,
     Task,
@@ -65,12 +66,13 @@ def upstream_of(task: Task) -> set[str]:
 def inputs_of(task: Task) -> set[str]:
     """The fingerprints ``task`` is given (``inputs`` in ``pipeline.yaml``, filled in by
     ``boxoffice run``): ``source`` when it reads the platform's tables, ``landing`` when it
-    reads the landing folder, ``rules`` when it reads the alert rules. A new fingerprint makes
+    reads the landing folder, ``rules`` when it reads the alert rules, ``reports`` when it
+    reads the report settings. A new fingerprint makes
     Ploomber run the task again, so new data reaches every task that reads it. What people
     decide (approved prices) is read as it is when the task runs."""
     owner = writers()
     external = [t for t in task.reads if t not in owner]
-    files = {LANDING: "landing", ALERT_RULES: "rules"}
+    files = {LANDING: "landing", ALERT_RULES: "rules", REPORT_SETTINGS: "reports"}
     return {"source"} & {t.split(".")[0] for t in external} | {
         files[t] for t in external if t in files
     }
@@ -110,6 +112,7 @@ def run(
 __all__ = [
     "ALERT_RULES",
     "LANDING",
+    "REPORT_SETTINGS",
     "TASKS",
     "Outcome",
     "Scope",

@@ -41,6 +41,7 @@ class UndeclaredRead(RuntimeError):
 
 LANDING = "landing/"  # the landing folder, read by the ingest task like a table
 ALERT_RULES = "alerts.yaml"  # the alert rules file, read by the alerts task like a table
+REPORT_SETTINGS = "reports.yaml"  # tenants' report settings and subscriptions, read the same way
 PROGRESS_ENV = "BOXOFFICE_PROGRESS"  # a file to append one JSON line to per tenant computed
 
 

@@ -88,6 +88,7 @@ TASK = Task(
         "analytics.approved_prices",
     ),
     writes=(schema.price_elasticities, schema.event_pricing),
+    loads=("analytics.price_recommendations",),  # published (and expired) by ``publish``
     per_tenant=per_tenant,
     finish=publish,
 )

@@ -155,6 +155,7 @@ def decide(
     return dict(row)
 
 
+@reads("analytics.price_recommendations", "analytics.events")
 def read_recommendations(
     *, tenant: str, status: str | None = None, role: Role = "reader"
 ) -> pl.DataFrame:
@@ -175,6 +176,7 @@ def read_recommendations(
     )
 
 
+@reads("analytics.price_history")
 def read_price_history(*, tenant: str, role: Role = "reader") -> pl.DataFrame:
     """Every approved change of the tenant, newest first."""
     return read_frame(

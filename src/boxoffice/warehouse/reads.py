@@ -261,6 +261,14 @@ def latest_as_of(*, tenant: Tenant, role: Role = "reader") -> dt.date | None:
     return frame["as_of"][0]
 
 
+def completed_run_dates(*, tenant: Tenant, role: Role = "pipeline") -> set[dt.date]:
+    """Every date whose run for ``tenant`` finished (``analytics.completed_runs``)."""
+    frame = read_frame(
+        "select distinct as_of from analytics.completed_runs", role=role, tenant=tenant
+    )
+    return set(frame["as_of"])
+
+
 def list_tenants() -> pl.DataFrame:
     """Every tenant (id, name): the one cross-tenant read, to know whom to run the pipeline
     for, through ``analytics.run_tenants()`` (granted to the pipeline role, migration 0010)."""

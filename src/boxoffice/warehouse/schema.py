@@ -947,7 +947,8 @@ alert_events = sa.Table(
 # notifications (migration 0017): the queue and log of every message an alert sends, one row
 # per channel and recipient (a webhook's recipient is its channel: the URL is a secret), and
 # every delivery attempt; silences keep a rule (and scope) from notifying until a time
-NOTIFICATION_EVENTS = ("firing", "resolved", "renotify", "test")
+# (0018: and the report packs of subscriptions, or the notice that one is delayed)
+NOTIFICATION_EVENTS = ("firing", "resolved", "renotify", "test", "pack", "delayed")
 NOTIFICATION_STATUSES = ("queued", "sent")
 
 notifications = sa.Table(

@@ -106,7 +106,7 @@ class ReportSettings:
     defaults: TenantSettings
     tenants: dict[str, TenantSettings]  # tenant id or name → its own settings
     subscriptions: tuple[Subscription, ...]
-    attach_up_to_bytes: int = 10 * 2**20
+    attach_up_to_bytes: int = 10 * 10**6  # megabytes of 10⁶ bytes
 
     def for_tenant(self, tenant_id: str, name: str = "") -> TenantSettings:
         return self.tenants.get(str(tenant_id)) or self.tenants.get(name) or self.defaults
@@ -180,7 +180,7 @@ class _Reader:
                 self.fail(subscription.line, f"subscriptions: a second one named {spec['name']}")
             subscriptions.append(subscription)
         return ReportSettings(
-            self.path, defaults, tenants, tuple(subscriptions), int(limit * 2**20)
+            self.path, defaults, tenants, tuple(subscriptions), int(limit * 10**6)
         )
 
     def tenant_settings(self, spec: _Located, what: str, base: TenantSettings) -> TenantSettings:
@@ -344,8 +344,8 @@ def pack(
         )
     if too_big:
         lines.append(
-            f"Its files are {total / 2**20:.1f} MB together, more than the"
-            f" {limit / 2**20:g} MB a mail carries here: they are linked below."
+            f"Its files are {total / 10**6:.1f} MB together, more than the"
+            f" {limit / 10**6:g} MB a mail carries here: they are linked below."
         )
     message = _message(subscription, tenant, as_of, "pack", lines)
     shared = {f: files[f] for f in wanted} | ({"html": files["html"]} if "html" in links else {})

@@ -111,7 +111,7 @@ def test_a_bad_subscription_is_one_clear_error_with_its_line(tmp_path, entry, me
     fields[key] = entry.split(": ", 1)[1]
     body = "\n".join(f"    {k}: {v}" for k, v in fields.items())
     text = f"subscriptions:\n  -\n{body}\n"
-    with pytest.raises(SettingsError, match="reports.yaml, line") as caught:
+    with pytest.raises(SettingsError, match=r"reports\.yaml, line") as caught:
         settings(tmp_path, text)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)

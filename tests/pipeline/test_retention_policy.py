@@ -116,9 +116,15 @@ def test_applying_the_policy_drops_old_runs_partitions_and_folders(runs_on_disk)
         (B, D(2026, 10, 30)), (B, D(2026, 10, 31)),
     ]  # fmt: skip
     assert sorted(p.name for p in runs_on_disk.iterdir()) == [
-        "2026-09-30", "2026-10-30", "2026-10-31", "notes",
+        "2026-09-30", "2026-10-30", "2026-10-31", "notes", "retention.ndjson",
     ]  # fmt: skip
     assert apply(policy)["run_dates"] == []  # idempotent
+    # what went is on record (once: the second application removed nothing)
+    [pruned] = [json.loads(line) for line in (runs_on_disk / "retention.ndjson").open()]
+    assert pruned["run_dates"] == ["2026-08-15", "2026-08-31"]
+    assert pruned["report_folders"] == [str(runs_on_disk / d) for d in ("2026-08-15", "2026-08-31")]
+    assert pruned["partition_rows"] == {"analytics.customer_segments": 4}
+    assert dt.datetime.fromisoformat(pruned["applied_at"]).tzinfo is not None
 
 
 def test_the_command_reads_the_policy_file_and_refuses_a_bad_one(runs_on_disk, tmp_path):

@@ -77,6 +77,7 @@ def test_a_due_pack_is_mailed_once_with_its_files_and_a_failed_mail_is_retried(
         assert (weekly["tenant"], weekly["as_of"], weekly["done"]) == (first, AS_OF, "queued")
         assert delivered[first] == {"sent": 1, "failed": 1}
         [(path, posted)] = hooks.posts
+        assert path == "/ops"
         folder = f"{AS_OF}/harbor-arts/weekly-pack"
         assert posted["kind"] == "report-pack" and posted["subscription"] == "weekly-pack"
         assert posted["period"] == {"start": "2026-10-25", "end": "2026-10-31"}
@@ -96,7 +97,8 @@ def test_a_due_pack_is_mailed_once_with_its_files_and_a_failed_mail_is_retried(
         done, delivered = packs.deliver(now=later)
         assert next(r for r in done if r["subscription"] == "weekly-pack")["done"] == "already"
         assert delivered[first] == {"sent": 1, "failed": 0}
-        [(_, to, message, tls)] = [m for m in mailbox.messages if m[1] == ["gm@venue.test"]]
+        [(sender, _, message, tls)] = [m for m in mailbox.messages if m[1] == ["gm@venue.test"]]
+        assert sender == "alerts@boxoffice.test"
         assert tls and message["Subject"] == (
             f"[boxoffice] {name}: report pack weekly-pack (2026-10-31)"
         )
@@ -138,7 +140,7 @@ def test_a_period_whose_run_has_not_completed_gets_one_delayed_notice(
             daily = next(r for r in done if r["subscription"] == "daily-pack")
             assert daily["as_of"] == dt.date(2026, 11, 1)
             assert daily["done"] == ("delayed" if hours == 0 else "delayed (told before)")
-        [(_, to, message, _)] = [m for m in mailbox.messages if m[1] == ["ceo@venue.test"]]
+        [(_, _, message, _)] = [m for m in mailbox.messages if m[1] == ["ceo@venue.test"]]
         subject = f"[boxoffice] {name}: report pack delayed daily-pack (2026-11-01)"
         assert message["Subject"].strip() == subject  # a long subject is folded
         assert "is delayed: that run has not completed" in message.get_content()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -106,18 +107,38 @@ def apply(policy: Policy, *, dry_run: bool = False, now: dt.datetime | None = No
                     rows = conn.execute(sa.delete(table).where(old)).rowcount
                 partitions[name] = partitions.get(name, 0) + rows
         engine.set_tenant(conn, None)
-    folders = _report_folders(config.settings().reports_dir)
+    root = config.settings().reports_dir
+    folders = _report_folders(root)
     gone_folders = sorted(set(folders) - kept_dates(folders, policy))
     if not dry_run:
         for day in gone_folders:
             shutil.rmtree(folders[day])
-    return {
+    result = {
         "raw": raw,
         "run_dates": [d.isoformat() for d in sorted(dropped_dates)],
         "partition_rows": {k: v for k, v in partitions.items() if v},
         "report_folders": [str(folders[d]) for d in gone_folders],
         "dry_run": dry_run,
     }
+    if not dry_run and (
+        gone_folders or result["partition_rows"] or raw["dropped"] or raw["dead_letters_deleted"]
+    ):
+        record(root, result, now=now)
+    return result
+
+
+RECORD = "retention.ndjson"  # in the reports root: what each application removed
+
+
+def record(root: Path, result: dict, *, now: dt.datetime | None = None) -> Path:
+    """Append what one application of the policy removed to ``<root>/retention.ndjson`` (one
+    JSON object per line, with the time it was applied): the record outlives what it names."""
+    path = root / RECORD
+    root.mkdir(parents=True, exist_ok=True)
+    line = {"applied_at": (now or dt.datetime.now(dt.UTC)).isoformat(), **result}
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(line, default=str) + "\n")
+    return path
 
 
 def _report_folders(root: Path) -> dict[dt.date, Path]:

@@ -19,6 +19,7 @@ from nbconvert import HTMLExporter
 from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
+PACK_FILES = (("report.pdf", "PDF"), ("report.xlsx", "workbook"), ("report.html", "page"))
 PLOTLY_JS = f"plotly-{get_plotlyjs_version()}.min.js"
 
 
@@ -73,8 +74,8 @@ def write_manifest(directory: Path, manifest: dict) -> Path:
 
 
 def write_index(directory: Path, manifest: dict) -> Path:
-    """A small page linking each tenant's folder and the run's task notebooks (with each task's
-    status and duration)."""
+    """A small page linking each tenant's folder and its pack's files, and the run's task
+    notebooks (with each task's status and duration)."""
     rows = "\n".join(
         f"<tr><td><a href='_operations/{html.escape(t['name'])}.html'>"
         f"{html.escape(t['name'])}</a></td>"
@@ -82,7 +83,13 @@ def write_index(directory: Path, manifest: dict) -> Path:
         for t in manifest["tasks"]
     )
     folders = "\n".join(
-        f"<li><a href='{html.escape(f)}/index.html'>{html.escape(f)}/</a></li>"
+        f"<li><a href='{html.escape(f)}/index.html'>{html.escape(f)}/</a>"
+        + "".join(
+            f" · <a href='{html.escape(f)}/{name}'>{what}</a>"
+            for name, what in PACK_FILES
+            if (directory / f / name).is_file()
+        )
+        + "</li>"
         for f in sorted(manifest["folders"].values())
     )
     counts = "\n".join(

@@ -839,8 +839,8 @@ def firing_alerts(alerts: pl.DataFrame) -> go.Figure:
 
 def in_currency(fig: go.Figure, currency: str) -> go.Figure:
     """``fig`` with its amounts labelled in ``currency`` (an ISO 4217 code): each money tile's
-    number prefixed with it (every tile's number in one size), and the title of a chart of amounts (it names revenue, a price or
-    a value) ending in it."""
+    number prefixed with it (every tile's number in one size), and the title of a chart of
+    amounts (it names revenue, a price or a value) ending in it."""
     for trace in fig.data:
         if isinstance(trace, go.Indicator):  # one size, or plotly shrinks the longer numbers
             trace.number.font.size, trace.delta.font.size = 26, 14

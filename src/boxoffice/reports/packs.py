@@ -29,7 +29,8 @@ def write_pack(
 ) -> dict[str, dict]:
     """Write one tenant's pack (``frames``: the report task's, for that tenant) into
     ``folder``, in each of ``formats`` (``html``, ``pdf``, ``xlsx``), with an ``index.html``
-    linking the pack's files in the folder; returns per format its ``path``, ``bytes`` and render ``seconds``."""
+    linking the pack's files in the folder; returns per format its ``path``, ``bytes`` and
+    render ``seconds``."""
     unknown = sorted(set(formats) - set(FILES))
     if unknown:
         raise ValueError(f"format: one of {', '.join(FILES)}, got {unknown[0]!r}")

@@ -9,7 +9,9 @@ import zipfile
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import openpyxl
+import plotly.graph_objects as go
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -18,8 +20,11 @@ from polars.testing import assert_frame_equal
 from boxoffice import forecast, metrics, warehouse
 from boxoffice.cli import main
 from boxoffice.pipeline import runner
+from boxoffice.reports import pages, pdf
+from boxoffice.tasks import report
 from boxoffice.warehouse import engine
 from tests.alerts.servers import mail_server
+from tests.reports.test_pdf import raster
 
 AS_OF = dt.date(2026, 10, 31)
 TASKS = (  # Ploomber runs them in an order that respects the upstream edges
@@ -139,6 +144,37 @@ def test_each_tenant_folder_holds_its_pages_and_nothing_of_another_tenant(env):
         assert ("revenue", "USD", net / 100) == next(
             r[:3] for r in book["Key figures"].iter_rows(values_only=True) if r[0] == "revenue"
         )
+
+
+def test_the_pdf_has_its_pages_and_no_blank_chart(env, tmp_path):
+    """Every chart of a tenant's printed report, printed alone as the PDF prints it: at least
+    5 % of the pixels where it stands differ from the white page."""
+    folders = json.loads((env["reports"] / "2026-10-31" / "manifest.json").read_text())["folders"]
+    for folder in folders.values():
+        info = subprocess.run(
+            ["pdfinfo", env["reports"] / "2026-10-31" / folder / "report.pdf"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        assert 2 <= int(re.search(r"Pages:\s+(\d+)", info).group(1)) <= 4, folder
+    tenant = next(iter(folders))
+    printed = pages.executive_report(report.frames(tenant, AS_OF), top=5)
+    figures = [b for b in printed.blocks if isinstance(b, go.Figure)]
+    figures += [f for b in printed.blocks if isinstance(b, pages.Row) for f in b.figures]
+    assert len(figures) >= 8
+    dpi, width = 50, int(180 * pdf.PIXELS_PER_MM)  # A4 less the margins, in CSS pixels
+    for i, figure in enumerate(figures):
+        alone = pdf.write_pdf(
+            tmp_path / f"{i}.pdf", pages.Page("", "", [figure]), reports_root=env["reports"]
+        )
+        height = min(figure.layout.height, pdf.CHART_HEIGHT)
+        if any(isinstance(t, go.Table) for t in figure.data):
+            height = figure.layout.height
+        top, left = round(pdf.MARGIN_MM / 25.4 * dpi), round(pdf.MARGIN_MM / 25.4 * dpi)
+        box = raster(alone, dpi=dpi)[
+            top : top + round(height / 96 * dpi), left : left + round(width / 96 * dpi)
+        ]
+        inked = (np.abs(box - 255).sum(axis=2) > 30).mean()
+        assert inked >= 0.05, (figure.layout.title.text, inked)
 
 
 def _text(path: Path) -> str:

@@ -59,11 +59,13 @@ def test_letter_paper_and_a_missing_browser(tmp_path, monkeypatch):
         write_pdf(root / "a5.pdf", page(), reports_root=root, paper="A5")
 
 
-def raster(pdf) -> np.ndarray:
-    """The first page at 40 dpi, RGB (``pdftoppm``'s binary PPM: a three-line header, then
-    the pixels)."""
+def raster(pdf, page: int = 1, dpi: int = 40) -> np.ndarray:
+    """One page at ``dpi``, RGB (``pdftoppm``'s binary PPM: a three-line header, then the
+    pixels)."""
     ppm = subprocess.run(
-        ["pdftoppm", "-r", "40", "-f", "1", "-l", "1", pdf], capture_output=True, check=True
+        ["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), pdf],
+        capture_output=True,
+        check=True,
     ).stdout
     magic, size, depth, data = ppm.split(b"\n", 3)
     assert (magic, depth) == (b"P6", b"255")

@@ -28,6 +28,7 @@ KPI_LABELS = {
     "average_order_value": "Average order value",
 }
 MONEY_METRICS = {"revenue", "average_order_value"}
+TILE_COLOR = "#eaeff6"  # a key figure's card
 
 
 def use_notebook_renderer() -> None:
@@ -59,6 +60,10 @@ def kpi_tiles(kpis: pl.DataFrame) -> go.Figure:
                 domain={"x": [i / n + 0.02, (i + 1) / n - 0.02], "y": [0, 1]},
             )
         )
+        fig.add_shape(  # each tile a card
+            type="rect", xref="paper", yref="paper", x0=i / n + 0.01, x1=(i + 1) / n - 0.01,
+            y0=-0.05, y1=1.2, fillcolor=TILE_COLOR, line_width=0, layer="below",
+        )  # fmt: skip
     fig.update_layout(template=TEMPLATE, height=180, margin={"t": 40, "b": 10, "l": 10, "r": 10})
     return fig
 
@@ -843,7 +848,8 @@ def in_currency(fig: go.Figure, currency: str) -> go.Figure:
     amounts (it names revenue, a price or a value) ending in it."""
     for trace in fig.data:
         if isinstance(trace, go.Indicator):  # one size, or plotly shrinks the longer numbers
-            trace.number.font.size, trace.delta.font.size = 26, 14
+            trace.number.font.size, trace.delta.font.size = 22, 13
+            trace.title.font.size = 13
             if trace.number.valueformat == MONEY:
                 trace.number.prefix = f"{currency} "
     title = fig.layout.title.text or ""

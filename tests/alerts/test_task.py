@@ -9,13 +9,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import sqlalchemy as sa
 
 from boxoffice import tasks, warehouse
 from boxoffice.ingest.batch import ingest_stream
 from boxoffice.pipeline import runner
 from boxoffice.tasks.alerts import TASK
 from boxoffice.warehouse import alerts as stored
-from boxoffice.warehouse import loading, schema, write_partitions
+from boxoffice.warehouse import engine, loading, schema, write_partitions
 from tests.alerts.world import D, E, T, tenant
 from tests.alerts.world import judge as world_judge
 from tests.ingest.conftest import event, ndjson
@@ -95,6 +96,25 @@ def test_a_rules_file_that_is_not_right_stops_a_run_before_anything_is_written(
     with pytest.raises(runner.PipelineError, match=r"alerts\.yaml, line 3: rule x: kind: one of"):
         runner.run(D, progress=False)
     assert stored.read_alert_states(tenant=T).height == 0
+
+
+def test_a_report_settings_file_that_is_not_right_stops_a_run_before_anything_is_written(
+    migrated_db, tmp_path, monkeypatch
+):
+    loading.load(tenant({D: 4}), source="test")
+    (tmp_path / "alerts.yaml").write_text("rules: []\n")
+    (tmp_path / "reports.yaml").write_text(
+        "subscriptions:\n  - {name: weekly, tenant: Nowhere Hall, to: a@b.test, cadence: daily}\n"
+    )
+    (tmp_path / "pipeline.yaml").write_text((ROOT / "pipeline.yaml").read_text())
+    monkeypatch.setenv("BOXOFFICE_PROJECT_DIR", str(tmp_path))
+    with pytest.raises(
+        runner.PipelineError,
+        match=r"reports\.yaml, line 2: subscription weekly: tenant: no tenant 'Nowhere Hall'",
+    ):
+        runner.run(D, progress=False)
+    with engine.connect("owner") as conn:
+        assert conn.execute(sa.text("select count(*) from analytics.pipeline_runs")).scalar() == 0
 
 
 def test_a_door_scan_rate_under_its_threshold_fires_on_the_events_day(migrated_db, tmp_path):
